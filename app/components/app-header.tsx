@@ -1,0 +1,52 @@
+import { Form, Link, useLocation } from "react-router";
+import type { Theme } from "~/lib/theme";
+import { ThemeSwitch } from "./theme-switch";
+
+interface HeaderUser {
+  email: string;
+  name: string | null;
+  role: "ADMIN" | "USER";
+}
+
+export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: Theme }) {
+  const location = useLocation();
+  return (
+    <header className="border-b border-zinc-200 dark:border-zinc-800">
+      <nav className="mx-auto flex max-w-5xl items-center gap-4 px-4 py-3 text-sm" aria-label="Main">
+        <Link to="/" className="mr-auto text-base font-semibold">
+          CustomChatAI
+        </Link>
+        <ThemeSwitch current={theme} redirectTo={location.pathname + location.search} />
+        {user ? (
+          <>
+            <Link to="/settings" className="hover:underline" data-testid="account-link">
+              {user.name || user.email}
+              {user.role === "ADMIN" ? (
+                <span className="ml-1 rounded bg-indigo-100 px-1 text-xs text-indigo-800 dark:bg-indigo-900 dark:text-indigo-100">
+                  admin
+                </span>
+              ) : null}
+            </Link>
+            <Form method="post" action="/logout">
+              <button type="submit" className="hover:underline">
+                Log out
+              </button>
+            </Form>
+          </>
+        ) : (
+          <>
+            <Link to="/login" className="hover:underline">
+              Log in
+            </Link>
+            <Link
+              to="/signup"
+              className="rounded bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500"
+            >
+              Sign up
+            </Link>
+          </>
+        )}
+      </nav>
+    </header>
+  );
+}

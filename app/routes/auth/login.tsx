@@ -1,0 +1,83 @@
+import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
+import { Field, FormError, SubmitButton } from "~/components/form";
+import {
+  FormError as AccountError,
+  authenticateWithPassword,
+  requireAnonymous,
+  safeRedirectPath,
+  TooManyAttemptsError,
+} from "~/server/auth.server";
+import { clientIpContext } from "~/server/request-context.server";
+import { createSession } from "~/server/session.server";
+import type { Route } from "./+types/login";
+
+export const meta: Route.MetaFunction = () => [{ title: "Log in · CustomChatAI" }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  await requireAnonymous(request);
+  return null;
+}
+
+export async function action({ request, context }: Route.ActionArgs) {
+  await requireAnonymous(request);
+  const form = await request.clone().formData();
+  const email = String(form.get("email") ?? "");
+  const ip = context.get(clientIpContext);
+  try {
+    const user = await authenticateWithPassword(request, ip);
+    const cookie = await createSession(user.id, {
+      ip,
+      userAgent: request.headers.get("user-agent") ?? undefined,
+    });
+    throw redirect(safeRedirectPath(form.get("redirectTo")), { headers: { "Set-Cookie": cookie } });
+  } catch (error) {
+    if (error instanceof TooManyAttemptsError) {
+      return data(
+        { fieldErrors: { form: [error.message] } as Record<string, string[]>, email },
+        { status: 429, headers: { "Retry-After": String(error.retryAfterSeconds) } },
+      );
+    }
+    if (error instanceof AccountError)
+      return data({ fieldErrors: error.fieldErrors, email }, { status: error.status });
+    throw error;
+  }
+}
+
+export default function Login({ actionData }: Route.ComponentProps) {
+  const navigation = useNavigation();
+  const [searchParams] = useSearchParams();
+  const errors = actionData?.fieldErrors;
+  return (
+    <div className="mx-auto max-w-sm">
+      <h1 className="mb-6 text-2xl font-semibold">Log in</h1>
+      <Form method="post" className="flex flex-col gap-4" noValidate>
+        <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? "/"} />
+        <FormError errors={errors?.form} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={actionData?.email}
+          errors={errors?.email}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          errors={errors?.password}
+        />
+        <SubmitButton pending={navigation.state === "submitting"}>Log in</SubmitButton>
+      </Form>
+      <p className="mt-6 text-sm text-zinc-600 dark:text-zinc-400">
+        New here?{" "}
+        <Link to="/signup" className="text-indigo-600 underline dark:text-indigo-400">
+          Create an account
+        </Link>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
+import { Field, FormError, SubmitButton } from "~/components/form";
+import { fieldErrorsOf, signupSchema } from "~/lib/account-schemas";
+import {
+  FormError as AccountError,
+  createUserWithPassword,
+  requireAnonymous,
+  safeRedirectPath,
+} from "~/server/auth.server";
+import { clientIpContext } from "~/server/request-context.server";
+import { createSession } from "~/server/session.server";
+import type { Route } from "./+types/signup";
+
+export const meta: Route.MetaFunction = () => [{ title: "Sign up · CustomChatAI" }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  await requireAnonymous(request);
+  return null;
+}
+
+export async function action({ request, context }: Route.ActionArgs) {
+  await requireAnonymous(request);
+  const form = await request.formData();
+  const values = { email: String(form.get("email") ?? ""), name: String(form.get("name") ?? "") };
+  const parsed = signupSchema.safeParse({
+    email: form.get("email") ?? undefined,
+    name: form.get("name") || undefined,
+    password: form.get("password") ?? undefined,
+  });
+  if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), values }, { status: 400 });
+  try {
+    const user = await createUserWithPassword(parsed.data);
+    const cookie = await createSession(user.id, {
+      ip: context.get(clientIpContext),
+      userAgent: request.headers.get("user-agent") ?? undefined,
+    });
+    throw redirect(safeRedirectPath(form.get("redirectTo")), { headers: { "Set-Cookie": cookie } });
+  } catch (error) {
+    if (error instanceof AccountError)
+      return data({ fieldErrors: error.fieldErrors, values }, { status: error.status });
+    throw error;
+  }
+}
+
+export default function Signup({ actionData }: Route.ComponentProps) {
+  const navigation = useNavigation();
+  const [searchParams] = useSearchParams();
+  const errors = actionData?.fieldErrors;
+  return (
+    <div className="mx-auto max-w-sm">
+      <h1 className="mb-6 text-2xl font-semibold">Create your account</h1>
+      <Form method="post" className="flex flex-col gap-4" noValidate>
+        <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? "/"} />
+        <FormError errors={errors?.form} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={actionData?.values.email}
+          errors={errors?.email}
+        />
+        <Field
+          label="Name (optional)"
+          name="name"
+          autoComplete="name"
+          defaultValue={actionData?.values.name}
+          errors={errors?.name}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          errors={errors?.password}
+        />
+        <SubmitButton pending={navigation.state === "submitting"}>Sign up</SubmitButton>
+      </Form>
+      <p className="mt-6 text-sm text-zinc-600 dark:text-zinc-400">
+        Already have an account?{" "}
+        <Link to="/login" className="text-indigo-600 underline dark:text-indigo-400">
+          Log in
+        </Link>
+      </p>
+    </div>
+  );
+}

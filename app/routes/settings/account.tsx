@@ -1,0 +1,50 @@
+import { Form, redirect, useNavigation } from "react-router";
+import { SubmitButton } from "~/components/form";
+import { requireUser } from "~/server/auth.server";
+import { destroySession, revokeAllSessions } from "~/server/session.server";
+import type { Route } from "./+types/account";
+
+export const meta: Route.MetaFunction = () => [{ title: "Account · CustomChatAI" }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const user = await requireUser(request);
+  return { user };
+}
+
+export async function action({ request }: Route.ActionArgs) {
+  const user = await requireUser(request);
+  const form = await request.formData();
+  if (form.get("intent") !== "sign-out-everywhere") throw new Response("Unknown action.", { status: 400 });
+  await revokeAllSessions(user.id);
+  throw redirect("/login", { headers: { "Set-Cookie": await destroySession(request) } });
+}
+
+export default function AccountSettings({ loaderData }: Route.ComponentProps) {
+  const { user } = loaderData;
+  const navigation = useNavigation();
+  return (
+    <div className="flex max-w-xl flex-col gap-8">
+      <section>
+        <h1 className="mb-4 text-2xl font-semibold">Account</h1>
+        <dl className="grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
+          <dt className="text-zinc-500">Email</dt>
+          <dd data-testid="account-email">{user.email}</dd>
+          <dt className="text-zinc-500">Name</dt>
+          <dd>{user.name ?? "—"}</dd>
+          <dt className="text-zinc-500">Role</dt>
+          <dd data-testid="account-role">{user.role === "ADMIN" ? "Administrator" : "User"}</dd>
+        </dl>
+      </section>
+      <section>
+        <h2 className="mb-2 text-lg font-semibold">Sessions</h2>
+        <p className="mb-4 text-sm text-zinc-600 dark:text-zinc-400">
+          Signs you out on every device and browser, including this one.
+        </p>
+        <Form method="post">
+          <input type="hidden" name="intent" value="sign-out-everywhere" />
+          <SubmitButton pending={navigation.state === "submitting"}>Sign out everywhere</SubmitButton>
+        </Form>
+      </section>
+    </div>
+  );
+}

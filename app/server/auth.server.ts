@@ -1,0 +1,214 @@
+import { hash, verify } from "@node-rs/argon2";
+import { redirect } from "react-router";
+import { Authenticator } from "remix-auth";
+import { FormStrategy } from "remix-auth-form";
+import { Prisma } from "~/generated/prisma/client";
+import {
+  fieldErrorsOf,
+  type LoginInput,
+  loginSchema,
+  normaliseEmail,
+  type SignupInput,
+} from "~/lib/account-schemas";
+import { db } from "./db.server";
+import { env } from "./env.server";
+import { createLimiter, isRateLimited, retryAfterSeconds } from "./rate-limit.server";
+import { readSession, revokeAllSessions } from "./session.server";
+
+export type Role = "ADMIN" | "USER";
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+}
+const sessionUserSelect = { id: true, email: true, name: true, role: true, disabledAt: true } as const;
+
+/** Serialises signups so that exactly one of several racing first signups becomes ADMIN. */
+const SIGNUP_LOCK_KEY = 7_201_115;
+
+// OWASP's argon2id baseline (19 MiB, 2 passes); @node-rs/argon2 defaults to argon2id.
+const hashOptions = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+let dummyHash: Promise<string> | undefined;
+
+export class FormError extends Error {
+  constructor(
+    public fieldErrors: Record<string, string[]>,
+    public status = 400,
+  ) {
+    super(Object.values(fieldErrors).flat().join(" "));
+  }
+}
+
+export class TooManyAttemptsError extends Error {
+  constructor(public retryAfterSeconds: number) {
+    super(`Too many failed sign-in attempts. Try again in ${formatWait(retryAfterSeconds)}.`);
+  }
+}
+
+function formatWait(seconds: number) {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+export async function createUserWithPassword(input: SignupInput): Promise<SessionUser> {
+  const passwordHash = await hash(input.password, hashOptions);
+  try {
+    return await db().$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNUP_LOCK_KEY})`;
+      const isFirstUser = (await tx.user.count()) === 0;
+      return tx.user.create({
+        data: {
+          email: normaliseEmail(input.email),
+          name: input.name || null,
+          passwordHash,
+          role: isFirstUser ? "ADMIN" : "USER",
+        },
+        select: { id: true, email: true, name: true, role: true },
+      });
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new FormError({ email: ["An account with this email already exists. Sign in instead."] }, 409);
+    }
+    throw error;
+  }
+}
+
+let limiters: ReturnType<typeof createLoginLimiters> | undefined;
+function createLoginLimiters() {
+  const { LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP, LOGIN_BLOCK_SECONDS } = env();
+  return {
+    // Guessing one account's password from one address.
+    byEmailAndIp: createLimiter({
+      keyPrefix: "login-fail:email-ip",
+      points: LOGIN_MAX_FAILURES,
+      duration: LOGIN_BLOCK_SECONDS,
+    }),
+    // Spraying many accounts from one address.
+    byIp: createLimiter({ keyPrefix: "login-fail:ip", points: LOGIN_MAX_FAILURES_PER_IP, duration: 3600 }),
+  };
+}
+
+/** Verifies email + password, counting failures per email+IP and per IP. */
+export async function verifyLogin(input: LoginInput, ip: string): Promise<SessionUser> {
+  limiters ??= createLoginLimiters();
+  const email = normaliseEmail(input.email);
+  const emailIpKey = `${email}|${ip}`;
+  const [emailIpState, ipState] = await Promise.all([
+    limiters.byEmailAndIp.get(emailIpKey),
+    limiters.byIp.get(ip),
+  ]);
+  const blocked = [
+    [emailIpState, limiters.byEmailAndIp.points],
+    [ipState, limiters.byIp.points],
+  ] as const;
+  for (const [state, points] of blocked) {
+    if (state && state.consumedPoints >= points) throw new TooManyAttemptsError(retryAfterSeconds(state));
+  }
+
+  const user = await db().user.findUnique({
+    where: { email },
+    select: { ...sessionUserSelect, passwordHash: true },
+  });
+  // Verify against a dummy hash for unknown emails so timing does not reveal which emails exist.
+  dummyHash ??= hash("not-a-real-password", hashOptions);
+  const passwordOk = await verify(user?.passwordHash ?? (await dummyHash), input.password);
+
+  if (!user?.passwordHash || !passwordOk) {
+    try {
+      await Promise.all([limiters.byEmailAndIp.consume(emailIpKey), limiters.byIp.consume(ip)]);
+    } catch (rejection) {
+      if (isRateLimited(rejection)) throw new TooManyAttemptsError(retryAfterSeconds(rejection));
+      throw rejection;
+    }
+    throw new FormError({ form: ["Wrong email or password."] }, 401);
+  }
+  if (user.disabledAt)
+    throw new FormError({ form: ["This account is disabled. Ask an administrator."] }, 403);
+  await limiters.byEmailAndIp.delete(emailIpKey);
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+const userByRequest = new WeakMap<Request, Promise<SessionUser | null>>();
+
+/** The signed-in, enabled user for this request, looked up once per request. */
+export function getUser(request: Request): Promise<SessionUser | null> {
+  let pending = userByRequest.get(request);
+  if (!pending) {
+    pending = lookUpUser(request);
+    userByRequest.set(request, pending);
+  }
+  return pending;
+}
+
+async function lookUpUser(request: Request): Promise<SessionUser | null> {
+  const session = await readSession(request);
+  if (!session) return null;
+  const user = await db().user.findUnique({ where: { id: session.userId }, select: sessionUserSelect });
+  // Checked on every request, so disabling a user locks them out at once on every replica.
+  if (!user || user.disabledAt) return null;
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+export function safeRedirectPath(value: FormDataEntryValue | string | null | undefined, fallback = "/") {
+  if (
+    typeof value !== "string" ||
+    !value.startsWith("/") ||
+    value.startsWith("//") ||
+    value.startsWith("/\\")
+  ) {
+    return fallback;
+  }
+  return value;
+}
+
+export async function requireUser(request: Request): Promise<SessionUser> {
+  const user = await getUser(request);
+  if (user) return user;
+  const url = new URL(request.url);
+  throw redirect(`/login?${new URLSearchParams({ redirectTo: url.pathname + url.search })}`);
+}
+
+export async function requireAdmin(request: Request): Promise<SessionUser> {
+  const user = await requireUser(request);
+  if (user.role !== "ADMIN") throw new Response("Only administrators can open this page.", { status: 403 });
+  return user;
+}
+
+export async function requireAnonymous(request: Request) {
+  if (await getUser(request)) throw redirect("/");
+}
+
+export async function setUserRole(email: string, role: Role) {
+  const updated = await db().user.updateMany({ where: { email: normaliseEmail(email) }, data: { role } });
+  return updated.count === 1;
+}
+
+export async function setUserDisabled(userId: string, disabled: boolean) {
+  await db().user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
+  if (disabled) await revokeAllSessions(userId);
+}
+
+// remix-auth's form strategy: the verify callback gets the form and the request; the client IP
+// comes from the router context, so the login action hands it over through this map.
+const loginIps = new WeakMap<Request, string>();
+const authenticator = new Authenticator<SessionUser>();
+authenticator.use(
+  new FormStrategy(async ({ form, request }) => {
+    const parsed = loginSchema.safeParse({
+      email: form.get("email") ?? undefined,
+      password: form.get("password") ?? undefined,
+    });
+    if (!parsed.success) throw new FormError(fieldErrorsOf(parsed.error) as Record<string, string[]>);
+    return verifyLogin(parsed.data, loginIps.get(request) ?? "unknown");
+  }),
+  "password",
+);
+
+/** Reads the login form from the request and returns the user, or throws FormError / TooManyAttemptsError. */
+export async function authenticateWithPassword(request: Request, ip: string): Promise<SessionUser> {
+  loginIps.set(request, ip);
+  return authenticator.authenticate("password", request);
+}

@@ -1,0 +1,32 @@
+import { closeDatabase, initDatabase } from "./db.server";
+import { loadEnv } from "./env.server";
+import { log } from "./log.server";
+import { closeRedis, redis } from "./redis.server";
+import { loadCookieSecrets, stopSecretRefresh } from "./secrets.server";
+
+let booting: Promise<void> | undefined;
+
+/**
+ * Everything that must happen before the first request: parse the environment, open the
+ * database and apply pending migrations, connect Redis, load the shared secrets. Memoised, so the
+ * root middleware can call it cheaply in `react-router dev`, where server.ts is not used.
+ */
+export function boot(): Promise<void> {
+  booting ??= (async () => {
+    const config = loadEnv();
+    await initDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+    redis();
+    await loadCookieSecrets();
+    log.info("ready", {
+      database: config.DATABASE_URL ? "postgresql" : "embedded (PGlite)",
+      redis: config.REDIS_URL ? "enabled" : "disabled (in-process stores)",
+      ollama: config.OLLAMA_URL,
+    });
+  })();
+  return booting;
+}
+
+export async function shutdown() {
+  stopSecretRefresh();
+  await Promise.allSettled([closeRedis(), closeDatabase()]);
+}

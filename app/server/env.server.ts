@@ -1,0 +1,128 @@
+import { z } from "zod";
+
+/**
+ * The whole configuration surface. Parsed once at boot; nothing else reads process.env.
+ * Empty strings count as unset, because docker-compose passes `FOO=` for blank .env entries.
+ */
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const optionalUrl = (protocols: string[]) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => isUrlWithProtocol(value, protocols), {
+        message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
+      })
+      .optional(),
+  );
+const integer = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ message: "expected an integer" })
+      .int({ message: "expected an integer" })
+      .min(min, { message: `expected an integer >= ${min}` })
+      .max(max, { message: `expected an integer <= ${max}` })
+      .default(fallback),
+  );
+const booleanFlag = z.preprocess(
+  emptyAsUndefined,
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+    .default("false")
+    .transform((value) => value === "true" || value === "1" || value === "yes"),
+);
+
+function isUrlWithProtocol(value: string, protocols: string[]) {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.preprocess(
+      emptyAsUndefined,
+      z.enum(["development", "production", "test"]).default("production"),
+    ),
+    PORT: integer(3000, 0, 65535),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default("0.0.0.0")),
+    APP_URL: optionalUrl(["http:", "https:"]),
+    DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
+    DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
+    REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+    REDIS_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().default("ccai:")),
+    OLLAMA_URL: optionalUrl(["http:", "https:"]),
+    LLM_API_BASE_URL: optionalUrl(["http:", "https:"]),
+    SESSION_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .refine((value) => value.split(",").every((secret) => secret.trim().length >= 32), {
+          message: "expected one or more comma-separated secrets of at least 32 characters each",
+        })
+        .optional(),
+    ),
+    SESSION_MAX_AGE_DAYS: integer(30, 1, 365),
+    RATE_LIMIT_REQUESTS: integer(100, 1, 1_000_000),
+    RATE_LIMIT_WINDOW: integer(60_000, 1_000, 86_400_000),
+    LOGIN_MAX_FAILURES: integer(5, 1, 1000),
+    LOGIN_MAX_FAILURES_PER_IP: integer(50, 1, 100_000),
+    LOGIN_BLOCK_SECONDS: integer(900, 1, 86_400),
+    GOOGLE_CLIENT_ID: optionalString,
+    GOOGLE_CLIENT_SECRET: optionalString,
+    GITHUB_CLIENT_ID: optionalString,
+    GITHUB_CLIENT_SECRET: optionalString,
+    TRUST_PROXY: booleanFlag,
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+    ),
+    SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
+  })
+  .transform((env) => {
+    const port = env.PORT;
+    return {
+      ...env,
+      APP_URL: (env.APP_URL ?? `http://localhost:${port || 3000}`).replace(/\/+$/, ""),
+      // The brief's LLM_API_BASE_URL pointed at Ollama's /v1 layer; we talk to the native API.
+      OLLAMA_URL: (
+        env.OLLAMA_URL ??
+        env.LLM_API_BASE_URL?.replace(/\/v1\/?$/, "") ??
+        "http://127.0.0.1:11434"
+      ).replace(/\/+$/, ""),
+      SESSION_SECRETS: env.SESSION_SECRET?.split(",").map((secret) => secret.trim()),
+    };
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+/** Parses an environment; throws EnvError with one line per problem, naming the variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "environment");
+    // Secrets and connection URLs (which may embed passwords) are never echoed back.
+    const shown = /SECRET|_URL$/.test(name) ? "" : ` (got ${JSON.stringify(source[name] ?? "")})`;
+    return `Invalid environment variable ${name}: ${issue.message}${shown}`;
+  });
+  throw new EnvError(lines.join("\n"));
+}
+
+let current: Env | undefined;
+
+export function loadEnv(): Env {
+  current ??= parseEnv(process.env);
+  return current;
+}
+
+export function env(): Env {
+  return current ?? loadEnv();
+}

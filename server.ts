@@ -1,0 +1,149 @@
+/**
+ * The Node entry: serves the built client assets and the React Router handler, and shuts down
+ * gracefully. Compiled to build/server.js by `npm run build`; start it with `node build/server.js`
+ * from the project root.
+ *
+ * App code (env, database, Redis) lives in the Vite server build; this file only reaches it
+ * through the build's entry module, so both share one instance of every module.
+ */
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { Socket } from "node:net";
+import { createRequestListener } from "@react-router/node";
+import type { ServerBuild } from "react-router";
+import sirv from "sirv";
+
+type EntryModule = typeof import("./app/entry.server");
+
+const build = (await import(new URL("./server/index.js", import.meta.url).href)) as ServerBuild;
+const app = build.entry.module as unknown as EntryModule;
+
+try {
+  await app.boot();
+} catch (error) {
+  const message =
+    error instanceof app.EnvError
+      ? error.message
+      : `Startup failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  process.stderr.write(`${message}\n`);
+  await app.shutdown().catch(() => {});
+  process.exit(1);
+}
+
+const config = app.env();
+const log = app.log;
+
+// Hashed file names under /assets never change, so browsers may cache them for a year.
+const serveStatic = sirv(new URL("./client", import.meta.url).pathname, {
+  etag: true,
+  setHeaders(res, pathname) {
+    if (pathname.startsWith("/assets/"))
+      res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+  },
+});
+
+const handleWithRouter = createRequestListener({
+  build,
+  getLoadContext: (request, client) => app.getLoadContext(clientIp(request, client.address)),
+});
+
+/** With TRUST_PROXY, the right-most X-Forwarded-For entry: the address our own proxy saw. */
+function clientIp(request: Request, socketAddress: string) {
+  if (config.TRUST_PROXY) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  return socketAddress;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+let activeRequests = 0;
+let shuttingDown = false;
+
+const server = http.createServer((req, res) => {
+  activeRequests++;
+  res.once("close", () => {
+    activeRequests--;
+    if (shuttingDown && activeRequests === 0) finishShutdown();
+  });
+  // A request id from a trusted proxy is kept so logs line up across hops; otherwise we mint one.
+  const incoming = req.headers["x-request-id"];
+  const requestId =
+    config.TRUST_PROXY && typeof incoming === "string" && REQUEST_ID.test(incoming)
+      ? incoming
+      : `req_${randomBytes(12).toString("hex")}`;
+  req.headers["x-request-id"] = requestId;
+  res.setHeader("x-request-id", requestId);
+  // While draining, ask keep-alive clients (and proxies) to reconnect elsewhere.
+  if (shuttingDown) res.setHeader("Connection", "close");
+
+  if (req.method === "GET" || req.method === "HEAD") {
+    serveStatic(req, res, () => handleWithRouter(req, res));
+  } else {
+    handleWithRouter(req, res);
+  }
+});
+// Longer than nginx's and most load balancers' upstream keep-alive, so they close first.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+
+const sockets = new Set<Socket>();
+server.on("connection", (socket) => {
+  sockets.add(socket);
+  socket.once("close", () => sockets.delete(socket));
+});
+
+server.listen(config.PORT, config.HOST, () => {
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.PORT;
+  log.info("listening", {
+    url: `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${port}`,
+    port,
+  });
+});
+
+let graceTimer: NodeJS.Timeout | undefined;
+let finishing = false;
+
+function beginShutdown(signal: string) {
+  if (shuttingDown) {
+    log.warn("second signal: closing remaining connections now", { signal });
+    finishShutdown();
+    return;
+  }
+  shuttingDown = true;
+  app.markDraining();
+  log.info("shutting down: no new connections, waiting for in-flight requests", {
+    signal,
+    inFlight: activeRequests,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+  });
+  server.close();
+  server.closeIdleConnections();
+  if (activeRequests === 0) {
+    finishShutdown();
+    return;
+  }
+  graceTimer = setTimeout(() => {
+    log.warn("grace period over: closing remaining connections", { inFlight: activeRequests });
+    finishShutdown();
+  }, config.SHUTDOWN_GRACE_MS);
+}
+
+function finishShutdown() {
+  if (finishing) return;
+  finishing = true;
+  clearTimeout(graceTimer);
+  server.closeAllConnections();
+  for (const socket of sockets) socket.destroy();
+  app
+    .shutdown()
+    .catch((error: unknown) => log.error("error while closing resources", { error: String(error) }))
+    .finally(() => {
+      log.info("stopped");
+      process.exit(0);
+    });
+}
+
+process.on("SIGTERM", () => beginShutdown("SIGTERM"));
+process.on("SIGINT", () => beginShutdown("SIGINT"));
