@@ -1,6 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
 import { redirect } from "react-router";
-import { Authenticator } from "remix-auth";
 import { FormStrategy } from "remix-auth-form";
 import { Prisma } from "~/generated/prisma/client";
 import {
@@ -191,24 +190,20 @@ export async function setUserDisabled(userId: string, disabled: boolean) {
   if (disabled) await revokeAllSessions(userId);
 }
 
-// remix-auth's form strategy: the verify callback gets the form and the request; the client IP
-// comes from the router context, so the login action hands it over through this map.
-const loginIps = new WeakMap<Request, string>();
-const authenticator = new Authenticator<SessionUser>();
-authenticator.use(
-  new FormStrategy(async ({ form, request }) => {
+/**
+ * Reads the login form from the request and returns the user, or throws FormError / TooManyAttemptsError.
+ * remix-auth's form strategy reads the form; the client IP comes from the router context, so the
+ * strategy is built per request with the IP in its closure (it is a plain object, cheap to make).
+ * Authenticator.authenticate would copy the Request, so nothing keyed by the request survives it.
+ */
+export async function authenticateWithPassword(request: Request, ip: string): Promise<SessionUser> {
+  const strategy = new FormStrategy<SessionUser>(async ({ form }) => {
     const parsed = loginSchema.safeParse({
       email: form.get("email") ?? undefined,
       password: form.get("password") ?? undefined,
     });
     if (!parsed.success) throw new FormError(fieldErrorsOf(parsed.error) as Record<string, string[]>);
-    return verifyLogin(parsed.data, loginIps.get(request) ?? "unknown");
-  }),
-  "password",
-);
-
-/** Reads the login form from the request and returns the user, or throws FormError / TooManyAttemptsError. */
-export async function authenticateWithPassword(request: Request, ip: string): Promise<SessionUser> {
-  loginIps.set(request, ip);
-  return authenticator.authenticate("password", request);
+    return verifyLogin(parsed.data, ip);
+  });
+  return strategy.authenticate(request);
 }

@@ -26,7 +26,12 @@ describe("graceful shutdown", () => {
     const browser = new Browser(app.url);
     await browser.signup(`stream-${Date.now()}@example.com`);
     const response = await fetch(`${app.url}/`, {
-      headers: { cookie: browser.cookieHeader(), accept: "text/html" },
+      // A browser user agent: for bots (and Node's fetch counts as one) React waits for everything.
+      headers: {
+        cookie: browser.cookieHeader(),
+        accept: "text/html",
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
+      },
     });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
