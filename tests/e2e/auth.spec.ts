@@ -42,6 +42,8 @@ for (const javaScriptEnabled of [true, false]) {
       const email = uniqueEmail("redirect");
       await signUp(page, email);
       await page.getByRole("button", { name: "Log out" }).click();
+      // Wait for the logout to land before navigating, or the next request may still be signed in.
+      await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
       await page.goto("/settings");
       await expect(page).toHaveURL(/\/login\?redirectTo=%2Fsettings$/);
       await page.getByLabel("Email").fill(email);

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-const DARK_BACKGROUND = "rgb(9, 9, 11)"; // zinc-950
+const DARK_BACKGROUND = "oklch(0.141 0.005 285.823)"; // Tailwind 4 zinc-950, as Chromium reports it
 const LIGHT_BACKGROUND = "rgb(255, 255, 255)";
 
 async function bodyBackground(page: import("@playwright/test").Page) {
