@@ -246,7 +246,7 @@ describe("PGlite (no DATABASE_URL)", () => {
     const status = await runPrisma(["migrate", "status"], { DATA_DIR: dataDir });
     expect(status.stdout).toContain("Database schema is up to date");
     expect(status.code).toBe(0);
-  });
+  }, 120_000); // two cold PGlite starts (initdb in wasm) plus the Prisma CLI; slow on a busy 2-core box
 
   test("a failing migration is an error and is not recorded as applied", async () => {
     const dataDir = mkdtempSync(path.join(work, "pglite-broken-"));

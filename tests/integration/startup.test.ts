@@ -95,5 +95,5 @@ describe("process start", () => {
     } finally {
       expect(await second.stop()).toBe(0);
     }
-  });
+  }, 120_000); // two cold PGlite starts: slow on a busy 2-core machine
 });
