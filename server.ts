@@ -9,9 +9,13 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { Socket } from "node:net";
-import { createRequestListener } from "@react-router/node";
 import type { ServerBuild } from "react-router";
 import sirv from "sirv";
+
+// React and React Router pick their production builds from NODE_ENV when first imported, so it is
+// set before they load (they are imported dynamically below for that reason).
+process.env.NODE_ENV ??= "production";
+const { createRequestListener } = await import("@react-router/node");
 
 type EntryModule = typeof import("./app/entry.server");
 
@@ -64,7 +68,7 @@ const server = http.createServer((req, res) => {
   activeRequests++;
   res.once("close", () => {
     activeRequests--;
-    if (shuttingDown && activeRequests === 0) finishShutdown();
+    if (shuttingDown) finishShutdownIfIdle();
   });
   // A request id from a trusted proxy is kept so logs line up across hops; otherwise we mint one.
   const incoming = req.headers["x-request-id"];
@@ -103,6 +107,13 @@ server.listen(config.PORT, config.HOST, () => {
 });
 
 let graceTimer: NodeJS.Timeout | undefined;
+let idlePoll: NodeJS.Timeout | undefined;
+
+function finishShutdownIfIdle() {
+  if (activeRequests > 0 || app.activeGenerationCount() > 0) return false;
+  finishShutdown();
+  return true;
+}
 let finishing = false;
 
 function beginShutdown(signal: string) {
@@ -120,12 +131,15 @@ function beginShutdown(signal: string) {
   });
   server.close();
   server.closeIdleConnections();
-  if (activeRequests === 0) {
-    finishShutdown();
-    return;
-  }
+  if (finishShutdownIfIdle()) return;
+  // Chat replies are generated apart from any request (they outlive the tab), so they are
+  // watched too.
+  idlePoll = setInterval(finishShutdownIfIdle, 100);
   graceTimer = setTimeout(() => {
-    log.warn("grace period over: closing remaining connections", { inFlight: activeRequests });
+    log.warn("grace period over: closing remaining connections", {
+      inFlight: activeRequests,
+      generating: app.activeGenerationCount(),
+    });
     finishShutdown();
   }, config.SHUTDOWN_GRACE_MS);
 }
@@ -134,6 +148,7 @@ function finishShutdown() {
   if (finishing) return;
   finishing = true;
   clearTimeout(graceTimer);
+  clearInterval(idlePoll);
   server.closeAllConnections();
   for (const socket of sockets) socket.destroy();
   app

@@ -8,6 +8,7 @@ import { clientIpContext } from "./server/request-context.server";
 
 // Lifecycle hooks for server.ts, which loads this build and must share its module instances.
 export { boot, shutdown } from "./server/boot.server";
+export { activeGenerationCount } from "./server/chat/generation.server";
 export * as cli from "./server/cli.server";
 export { EnvError, env } from "./server/env.server";
 export { markDraining } from "./server/health.server";

@@ -6,6 +6,11 @@ export default [
   route("login", "routes/auth/login.tsx"),
   route("logout", "routes/auth/logout.ts"),
   route("settings", "routes/settings/account.tsx"),
+  route("chat", "routes/chat/layout.tsx", [
+    index("routes/chat/new.tsx"),
+    route(":chatId", "routes/chat/chat.tsx"),
+  ]),
+  route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
   route("theme", "routes/theme.ts"),
   route("api/health", "routes/api/health.ts"),
   route("*", "routes/not-found.tsx"),

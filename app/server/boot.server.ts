@@ -1,3 +1,5 @@
+import { abortAllGenerations } from "./chat/generation.server";
+import { closeLiveStore } from "./chat/live.server";
 import { closeDatabase, initDatabase } from "./db.server";
 import { loadEnv } from "./env.server";
 import { log } from "./log.server";
@@ -28,5 +30,9 @@ export function boot(): Promise<void> {
 
 export async function shutdown() {
   stopSecretRefresh();
+  // Replies still being written are saved (as failed, with their partial text) before the
+  // database closes.
+  await abortAllGenerations().catch(() => {});
+  await closeLiveStore();
   await Promise.allSettled([closeRedis(), closeDatabase()]);
 }

@@ -83,6 +83,7 @@ export const envSchema = z
       z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
     ),
     SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
+    CHAT_MAX_CONTEXT_TOKENS: integer(8192, 512, 1_048_576),
   })
   .transform((env) => {
     const port = env.PORT;

@@ -42,3 +42,142 @@ export async function listModels({ timeoutMs = 3000 }: { timeoutMs?: number } = 
     modifiedAt: model.modified_at,
   }));
 }
+
+/** An error Ollama reported (`{"error": "..."}`), before or during a stream, or a transport failure. */
+export class OllamaError extends Error {
+  constructor(
+    message: string,
+    /** Ollama's HTTP status; 502 when Ollama could not be reached or the stream broke. */
+    public status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface OllamaChatMessage {
+  role: "system" | "user" | "assistant" | "tool";
+  content: string;
+  images?: string[];
+}
+
+/** One NDJSON line of a streamed /api/chat reply (metrics are left out by Ollama when zero). */
+export interface OllamaChatChunk {
+  model: string;
+  message?: { role: string; content?: string; thinking?: string };
+  done: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  total_duration?: number;
+}
+
+async function errorFromResponse(response: Response): Promise<OllamaError> {
+  const text = await response.text().catch(() => "");
+  let message = text.trim() || response.statusText;
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    if (typeof body.error === "string") message = body.error;
+  } catch {
+    // Not JSON (a proxy's HTML page, gin's plain-text 404): keep the text.
+  }
+  return new OllamaError(message, response.status);
+}
+
+/**
+ * Streams POST /api/chat. Yields each NDJSON line; an `{"error"}` line mid-stream, an error status
+ * before the stream, or a broken connection throws OllamaError. Aborting `signal` ends the request.
+ */
+export async function* streamChat(request: {
+  model: string;
+  messages: OllamaChatMessage[];
+  options?: Record<string, unknown>;
+  signal?: AbortSignal;
+}): AsyncGenerator<OllamaChatChunk> {
+  let response: Response;
+  try {
+    response = await fetch(`${env().OLLAMA_URL}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: request.model,
+        messages: request.messages,
+        stream: true,
+        ...(request.options ? { options: request.options } : {}),
+      }),
+      signal: request.signal,
+    });
+  } catch (error) {
+    if (request.signal?.aborted) throw error;
+    throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
+  }
+  if (!response.ok || !response.body) throw await errorFromResponse(response);
+
+  const decoder = new TextDecoder();
+  let buffered = "";
+  let sawDone = false;
+  try {
+    const reader = response.body.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      buffered += decoder.decode(read.value, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf("\n");
+        if (!line) continue;
+        const chunk = JSON.parse(line) as OllamaChatChunk & { error?: string };
+        if (typeof chunk.error === "string") throw new OllamaError(chunk.error, 502);
+        if (chunk.done) sawDone = true;
+        yield chunk;
+      }
+    }
+  } catch (error) {
+    if (error instanceof OllamaError || request.signal?.aborted) throw error;
+    throw new OllamaError(
+      `The connection to Ollama broke: ${error instanceof Error ? error.message : error}`,
+      502,
+    );
+  }
+  // Ollama always ends a good stream with done:true; without it the runner died mid-reply.
+  if (!sawDone) throw new OllamaError("Ollama ended the reply early (connection closed).", 502);
+}
+
+const contextLengths = new Map<string, Promise<number | undefined>>();
+
+/** The model's context window from POST /api/show (`<arch>.context_length`), cached per model. */
+export function contextLength(model: string): Promise<number | undefined> {
+  let cached = contextLengths.get(model);
+  if (!cached) {
+    cached = (async () => {
+      const response = await fetch(`${env().OLLAMA_URL}/api/show`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!response.ok) throw await errorFromResponse(response);
+      const body = (await response.json()) as { model_info?: Record<string, unknown> };
+      const entry = Object.entries(body.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
+      return typeof entry?.[1] === "number" ? entry[1] : undefined;
+    })();
+    contextLengths.set(model, cached);
+    // Do not remember failures: the next chat asks again.
+    cached.catch(() => contextLengths.delete(model));
+  }
+  return cached;
+}
+
+let modelsCache: { at: number; models: Promise<OllamaModel[]> } | undefined;
+const MODELS_TTL_MS = 5000;
+
+/** listModels, shared for a few seconds so a busy chat page does not ask Ollama on every load. */
+export function cachedModels(): Promise<OllamaModel[]> {
+  if (!modelsCache || Date.now() - modelsCache.at > MODELS_TTL_MS) {
+    const models = listModels();
+    modelsCache = { at: Date.now(), models };
+    models.catch(() => {
+      if (modelsCache?.models === models) modelsCache = undefined;
+    });
+  }
+  return modelsCache.models;
+}

@@ -1,0 +1,194 @@
+import { useEffect, useRef, useState } from "react";
+import { Form, Link, useRevalidator } from "react-router";
+import { Markdown } from "../markdown";
+import { WaitForReplyInput } from "./use-hydrated";
+
+export interface MessageView {
+  id: string;
+  role: "system" | "user" | "assistant";
+  content: string;
+  status: "streaming" | "complete" | "stopped" | "failed";
+  error: string | null;
+  model: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  ttftMs: number | null;
+  totalMs: number | null;
+}
+
+/**
+ * Follows a reply that is still being written, from whichever replica the browser reaches
+ * (server-sent events; EventSource resumes after the last event it saw if the connection drops).
+ * When the reply ends, the page data is reloaded so the saved message replaces the live one.
+ */
+function useLiveText(chatId: string, messageId: string, enabled: boolean) {
+  const [text, setText] = useState("");
+  const revalidator = useRevalidator();
+  // Through a ref: the revalidator changes every render, the subscription must not.
+  const revalidate = useRef(revalidator.revalidate);
+  revalidate.current = revalidator.revalidate;
+  useEffect(() => {
+    if (!enabled) return;
+    let received = "";
+    setText("");
+    const source = new EventSource(`/chat/${chatId}/live/${messageId}`);
+    source.onmessage = (message) => {
+      const event = JSON.parse(message.data) as { type: "delta"; text: string } | { type: "end" };
+      if (event.type === "delta") {
+        received += event.text;
+        setText(received);
+      } else {
+        source.close();
+        void revalidate.current();
+      }
+    };
+    return () => source.close();
+  }, [chatId, messageId, enabled]);
+  return text;
+}
+
+function Usage({ message }: { message: MessageView }) {
+  if (message.completionTokens === null) return null;
+  const seconds = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(2)} s`);
+  return (
+    <p className="mt-1 text-xs text-zinc-500" data-testid="usage">
+      {`${message.model} · ${message.promptTokens} prompt + ${message.completionTokens} completion tokens · first token ${seconds(message.ttftMs)} · total ${seconds(message.totalMs)}`}
+    </p>
+  );
+}
+
+function AssistantMessage({
+  chatId,
+  message,
+  isLast,
+}: {
+  chatId: string;
+  message: MessageView;
+  isLast: boolean;
+}) {
+  const streaming = message.status === "streaming";
+  const live = useLiveText(chatId, message.id, streaming);
+  const text = streaming ? live : message.content;
+  return (
+    <div data-testid="assistant-message" data-status={message.status}>
+      {text ? (
+        <Markdown text={text} streaming={streaming} />
+      ) : streaming ? (
+        <p className="animate-pulse text-zinc-500">Thinking…</p>
+      ) : null}
+      {message.status === "stopped" ? (
+        <p className="mt-1 text-xs font-medium text-zinc-500" data-testid="stopped-note">
+          Stopped
+        </p>
+      ) : null}
+      {message.status === "failed" ? (
+        <div
+          role="alert"
+          className="mt-2 rounded border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200"
+          data-testid="reply-error"
+        >
+          {message.error ?? "The reply failed."}
+        </div>
+      ) : null}
+      <div className="mt-1 flex items-center gap-3">
+        {streaming ? (
+          <Form method="post">
+            <input type="hidden" name="intent" value="stop" />
+            <input type="hidden" name="messageId" value={message.id} />
+            <button
+              type="submit"
+              className="rounded border border-zinc-300 px-3 py-1 text-sm dark:border-zinc-700"
+            >
+              Stop
+            </button>
+          </Form>
+        ) : isLast ? (
+          <Form method="post">
+            <input type="hidden" name="intent" value="regenerate" />
+            <WaitForReplyInput />
+            <button
+              type="submit"
+              className="rounded border border-zinc-300 px-3 py-1 text-sm dark:border-zinc-700"
+            >
+              {message.status === "failed" ? "Retry" : "Regenerate"}
+            </button>
+          </Form>
+        ) : null}
+      </div>
+      <Usage message={message} />
+    </div>
+  );
+}
+
+export function MessageList({
+  chatId,
+  messages,
+  olderCursor,
+  editing,
+}: {
+  chatId: string;
+  messages: MessageView[];
+  olderCursor: string | null;
+  editing: boolean;
+}) {
+  const lastUserIndex = messages.findLastIndex((message) => message.role === "user");
+  const replying = messages.some((message) => message.status === "streaming");
+  return (
+    <ol className="flex flex-col gap-6" data-testid="messages">
+      {olderCursor ? (
+        <li className="text-center">
+          <Link
+            to={`?before=${olderCursor}`}
+            className="text-sm text-indigo-600 underline dark:text-indigo-400"
+            data-testid="load-older"
+          >
+            Load older messages
+          </Link>
+        </li>
+      ) : null}
+      {messages.map((message, index) => (
+        <li key={message.id} id={`m${message.id}`}>
+          {message.role === "user" ? (
+            <div
+              className="ml-auto max-w-[85%] rounded-lg bg-zinc-100 px-4 py-2 dark:bg-zinc-800"
+              data-testid="user-message"
+            >
+              {editing && index === lastUserIndex ? (
+                <Form method="post" className="flex flex-col gap-2">
+                  <input type="hidden" name="intent" value="edit" />
+                  <WaitForReplyInput />
+                  <textarea
+                    name="content"
+                    defaultValue={message.content}
+                    rows={3}
+                    aria-label="Edit message"
+                    className="w-full rounded border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+                  />
+                  <div className="flex gap-2">
+                    <button type="submit" className="rounded bg-indigo-600 px-3 py-1 text-sm text-white">
+                      Save and resend
+                    </button>
+                    <Link to="." className="px-3 py-1 text-sm">
+                      Cancel
+                    </Link>
+                  </div>
+                </Form>
+              ) : (
+                <>
+                  <p className="whitespace-pre-wrap">{message.content}</p>
+                  {index === lastUserIndex && !replying ? (
+                    <Link to="?edit=1" className="mt-1 block text-xs text-zinc-500 underline">
+                      Edit
+                    </Link>
+                  ) : null}
+                </>
+              )}
+            </div>
+          ) : (
+            <AssistantMessage chatId={chatId} message={message} isLast={index === messages.length - 1} />
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}

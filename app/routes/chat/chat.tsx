@@ -1,0 +1,207 @@
+import { data, Form, Link, redirect } from "react-router";
+import { Composer, ModelProblem } from "~/components/chat/composer";
+import { MessageList } from "~/components/chat/messages";
+import { messageContentSchema, modelNameSchema, systemPromptSchema, titleSchema } from "~/lib/chat-schemas";
+import { requireUser } from "~/server/auth.server";
+import {
+  deleteChat,
+  messagePage,
+  renameChat,
+  requireChat,
+  setChatModel,
+  setChatSystemPrompt,
+} from "~/server/chat/chats.server";
+import {
+  finishIfOrphaned,
+  replaceLastReply,
+  requestStop,
+  sendMessage,
+  waitForReply,
+} from "~/server/chat/generation.server";
+import { modelChoices } from "~/server/chat/models.server";
+import type { Route } from "./+types/chat";
+
+export const meta: Route.MetaFunction = ({ data }) => [
+  { title: `${data?.chat.title ?? "Chat"} · CustomChatAI` },
+];
+
+function parseMessageId(value: FormDataEntryValue | string | null) {
+  return typeof value === "string" && /^\d{1,18}$/.test(value) ? BigInt(value) : undefined;
+}
+
+export async function loader({ request, params }: Route.LoaderArgs) {
+  const user = await requireUser(request);
+  const chat = await requireChat(user.id, params.chatId);
+  const search = new URL(request.url).searchParams;
+  const beforeId = parseMessageId(search.get("before"));
+  const [page, choices] = await Promise.all([messagePage(chat.id, beforeId), modelChoices(user.id)]);
+  // A reply whose writer is gone (a replica stopped mid-reply) is closed here as failed.
+  for (const message of page.messages) {
+    if (message.status === "streaming" && (await finishIfOrphaned(message.id))) {
+      message.status = "failed";
+      message.error = "This reply was interrupted (the server stopped while writing it).";
+    }
+  }
+  return {
+    isAdmin: user.role === "ADMIN",
+    chat,
+    messages: page.messages.map((message) => ({ ...message, id: String(message.id) })),
+    olderCursor: page.hasOlder ? String(page.messages[0].id) : null,
+    choices,
+    editing: search.get("edit") === "1",
+    confirmingDelete: search.get("delete") === "1",
+    renaming: search.get("rename") === "1",
+  };
+}
+
+type ActionResult = { error?: string; field?: string };
+
+export async function action({ request, params }: Route.ActionArgs) {
+  const user = await requireUser(request);
+  const chat = await requireChat(user.id, params.chatId);
+  const form = await request.formData();
+  const intent = form.get("intent");
+  const fail = (field: string, error: string, status = 400) =>
+    data<ActionResult>({ field, error }, { status });
+
+  switch (intent) {
+    case "send": {
+      const content = messageContentSchema.safeParse(form.get("content") ?? "");
+      if (!content.success) return fail("content", content.error.issues[0].message);
+      const model = modelNameSchema.safeParse(form.get("model") ?? chat.model);
+      if (!model.success) return fail("content", model.error.issues[0].message);
+      if (model.data !== chat.model) await setChatModel(user.id, chat.id, model.data);
+      const { replyId } = await sendMessage(user.id, { ...chat, model: model.data }, content.data);
+      if (form.get("wait") === "1") {
+        // No JavaScript: answer with the finished reply.
+        await waitForReply(replyId);
+        throw redirect(`/chat/${chat.id}#m${replyId}`);
+      }
+      return data<ActionResult>({});
+    }
+    case "regenerate":
+    case "edit": {
+      let edited: string | undefined;
+      if (intent === "edit") {
+        const content = messageContentSchema.safeParse(form.get("content") ?? "");
+        if (!content.success) return fail("content", content.error.issues[0].message);
+        edited = content.data;
+      }
+      const started = await replaceLastReply(chat, edited);
+      if (!started) return fail("content", "Wait for the current reply to finish first.", 409);
+      if (form.get("wait") !== "0") await waitForReply(started.replyId);
+      throw redirect(`/chat/${chat.id}`);
+    }
+    case "stop": {
+      const messageId = parseMessageId(form.get("messageId"));
+      if (messageId !== undefined) await requestStop(messageId);
+      return data<ActionResult>({});
+    }
+    case "rename": {
+      const title = titleSchema.safeParse(form.get("title") ?? "");
+      if (!title.success) return fail("title", title.error.issues[0].message);
+      await renameChat(user.id, chat.id, title.data);
+      throw redirect(`/chat/${chat.id}`);
+    }
+    case "system": {
+      const prompt = systemPromptSchema.safeParse(form.get("systemPrompt") ?? "");
+      if (!prompt.success) return fail("systemPrompt", prompt.error.issues[0].message);
+      await setChatSystemPrompt(user.id, chat.id, prompt.data);
+      throw redirect(`/chat/${chat.id}`);
+    }
+    case "delete": {
+      await deleteChat(user.id, chat.id);
+      throw redirect("/chat");
+    }
+    default:
+      return fail("intent", "Unknown action.");
+  }
+}
+
+export default function ChatPage({ loaderData, actionData }: Route.ComponentProps) {
+  const { chat, messages, olderCursor, choices, editing, confirmingDelete, renaming, isAdmin } = loaderData;
+  const replying = messages.some((message) => message.status === "streaming");
+  return (
+    <section className="flex flex-col gap-6">
+      <header className="flex flex-wrap items-center justify-between gap-3">
+        {renaming ? (
+          <Form method="post" className="flex gap-2">
+            <input type="hidden" name="intent" value="rename" />
+            <input
+              name="title"
+              defaultValue={chat.title}
+              aria-label="Title"
+              className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+            />
+            <button type="submit" className="rounded bg-indigo-600 px-3 py-1 text-sm text-white">
+              Save
+            </button>
+          </Form>
+        ) : (
+          <h1 className="text-xl font-semibold" data-testid="chat-title">
+            {chat.title}
+          </h1>
+        )}
+        <div className="flex gap-3 text-sm">
+          <Link to="?rename=1" className="underline">
+            Rename
+          </Link>
+          <Link to={`/chat/${chat.id}/export?format=md`} reloadDocument className="underline">
+            Export
+          </Link>
+          <Link to="?delete=1" className="text-red-600 underline dark:text-red-400">
+            Delete
+          </Link>
+        </div>
+      </header>
+      {actionData?.field === "title" ? (
+        <p role="alert" className="text-sm text-red-600">
+          {actionData.error}
+        </p>
+      ) : null}
+      {confirmingDelete ? (
+        <Form
+          method="post"
+          className="flex items-center gap-3 rounded border border-red-300 bg-red-50 px-4 py-3 dark:border-red-900 dark:bg-red-950"
+          data-testid="confirm-delete"
+        >
+          <input type="hidden" name="intent" value="delete" />
+          <span>Delete this chat and all its messages? This cannot be undone.</span>
+          <button type="submit" className="rounded bg-red-600 px-3 py-1 text-sm text-white">
+            Delete chat
+          </button>
+          <Link to="." className="text-sm underline">
+            Cancel
+          </Link>
+        </Form>
+      ) : null}
+      <details className="text-sm">
+        <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">System prompt</summary>
+        <Form method="post" className="mt-2 flex flex-col gap-2">
+          <input type="hidden" name="intent" value="system" />
+          <textarea
+            name="systemPrompt"
+            defaultValue={chat.systemPrompt ?? ""}
+            rows={3}
+            aria-label="System prompt"
+            className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+          />
+          <button
+            type="submit"
+            className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
+          >
+            Save system prompt
+          </button>
+        </Form>
+      </details>
+      <MessageList chatId={chat.id} messages={messages} olderCursor={olderCursor} editing={editing} />
+      {choices.problem ? <ModelProblem problem={choices.problem} isAdmin={isAdmin} /> : null}
+      <Composer
+        models={choices.models}
+        model={choices.models.some((model) => model.name === chat.model) ? chat.model : choices.defaultModel}
+        error={actionData?.field === "content" ? actionData.error : undefined}
+        disabled={replying || Boolean(choices.problem)}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,261 @@
+import { titleFromMessage } from "~/lib/chat-schemas";
+import { db } from "../db.server";
+import { env } from "../env.server";
+import { errorFields, log } from "../log.server";
+import { contextLength, type OllamaChatMessage, OllamaError, streamChat } from "../ollama/client.server";
+import { type ChatRecord, finishMessage } from "./chats.server";
+import { LEASE_RENEW_MS, type LiveEvent, liveStore } from "./live.server";
+
+/**
+ * Replies are generated here, detached from the HTTP request that asked for them: closing the tab
+ * does not stop a reply, it completes and is saved. The text streams into the live store (see
+ * live.server.ts), where any replica can follow it, and is written to the database at the end.
+ */
+
+interface ActiveGeneration {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const active = new Map<string, ActiveGeneration>();
+let listeningForStops = false;
+
+function listenForStops() {
+  if (listeningForStops) return;
+  listeningForStops = true;
+  liveStore().onStopRequest((messageId) => {
+    active.get(messageId)?.controller.abort(new StopRequested());
+  });
+}
+
+class StopRequested extends Error {}
+class ShuttingDown extends Error {}
+
+/** Saves the user's message and an empty reply, then starts generating; resolves once both are saved. */
+export async function sendMessage(userId: string, chat: ChatRecord, content: string) {
+  const reply = await db().$transaction(async (tx) => {
+    const earlier = await tx.message.count({ where: { chatId: chat.id } });
+    await tx.message.create({ data: { chatId: chat.id, role: "user", content } });
+    const assistant = await tx.message.create({
+      data: { chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
+      select: { id: true },
+    });
+    await tx.chat.update({
+      where: { id: chat.id },
+      data: { updatedAt: new Date(), ...(earlier === 0 ? { title: titleFromMessage(content) } : {}) },
+    });
+    await tx.user.update({ where: { id: userId }, data: { lastModel: chat.model } });
+    return assistant;
+  });
+  return startGeneration(chat, reply.id);
+}
+
+/**
+ * Replaces the last reply with a new one (regenerate, or retry after a failure). With `editedContent`
+ * the last user message is changed first. Refused while a reply is still being written.
+ */
+export async function replaceLastReply(chat: ChatRecord, editedContent?: string) {
+  const reply = await db().$transaction(async (tx) => {
+    const [last, lastUser] = await Promise.all([
+      tx.message.findFirst({
+        where: { chatId: chat.id },
+        orderBy: { id: "desc" },
+        select: { id: true, role: true, status: true },
+      }),
+      tx.message.findFirst({
+        where: { chatId: chat.id, role: "user" },
+        orderBy: { id: "desc" },
+        select: { id: true },
+      }),
+    ]);
+    if (!last || !lastUser) return null;
+    if (last.status === "streaming") return null;
+    if (last.role === "assistant") await tx.message.delete({ where: { id: last.id } });
+    if (editedContent !== undefined) {
+      await tx.message.update({ where: { id: lastUser.id }, data: { content: editedContent } });
+    }
+    await tx.chat.update({ where: { id: chat.id }, data: { updatedAt: new Date() } });
+    return tx.message.create({
+      data: { chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
+      select: { id: true },
+    });
+  });
+  if (!reply) return null;
+  return startGeneration(chat, reply.id);
+}
+
+/** Asks whichever replica is writing this reply to stop; the partial text is kept, marked stopped. */
+export async function requestStop(messageId: bigint) {
+  await liveStore().requestStop(String(messageId));
+}
+
+function startGeneration(chat: ChatRecord, replyId: bigint) {
+  listenForStops();
+  const controller = new AbortController();
+  const key = String(replyId);
+  const done = generate(chat, replyId, controller.signal)
+    .catch((error) => log.error("generation crashed", { messageId: key, ...errorFields(error) }))
+    .finally(() => active.delete(key));
+  active.set(key, { controller, done });
+  return { replyId, done };
+}
+
+async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) {
+  const key = String(replyId);
+  const live = liveStore();
+  const startedAt = performance.now();
+  await live.renewLease(key);
+  const lease = setInterval(() => live.renewLease(key).catch(() => {}), LEASE_RENEW_MS);
+
+  let text = "";
+  let firstTokenAt: number | undefined;
+  let usage: { promptTokens?: number; completionTokens?: number } = {};
+  // Deltas are batched: while one append is in flight, new text collects and goes in the next.
+  let pending = "";
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (!pending) return flushing;
+    const events: LiveEvent[] = [{ type: "delta", text: pending }];
+    pending = "";
+    flushing = flushing.then(() => live.append(key, events)).catch(() => {});
+    return flushing;
+  };
+
+  let end: Extract<LiveEvent, { type: "end" }>;
+  try {
+    const { messages, numCtx } = await buildContext(chat, replyId);
+    for await (const chunk of streamChat({
+      model: chat.model,
+      messages,
+      options: { num_ctx: numCtx },
+      signal,
+    })) {
+      const delta = chunk.message?.content ?? "";
+      if (delta) {
+        firstTokenAt ??= performance.now();
+        text += delta;
+        pending += delta;
+        void flush();
+      }
+      if (chunk.done) {
+        usage = { promptTokens: chunk.prompt_eval_count ?? 0, completionTokens: chunk.eval_count ?? 0 };
+      }
+    }
+    end = { type: "end", status: "complete" };
+  } catch (error) {
+    if (signal.aborted && signal.reason instanceof StopRequested) {
+      end = { type: "end", status: "stopped" };
+    } else if (signal.aborted && signal.reason instanceof ShuttingDown) {
+      end = {
+        type: "end",
+        status: "failed",
+        error: "The server restarted while this reply was being written.",
+      };
+    } else {
+      const message = error instanceof OllamaError ? error.message : "Something went wrong while generating.";
+      if (!(error instanceof OllamaError))
+        log.error("generation failed", { messageId: key, ...errorFields(error) });
+      end = { type: "end", status: "failed", error: message };
+    }
+  } finally {
+    clearInterval(lease);
+  }
+
+  const finishedAt = performance.now();
+  await finishMessage(replyId, {
+    content: text,
+    status: end.status,
+    error: end.error ?? null,
+    promptTokens: usage.promptTokens ?? null,
+    completionTokens: usage.completionTokens ?? null,
+    ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
+    totalMs: Math.round(finishedAt - startedAt),
+  });
+  // The end event goes out only after the database has the final text, so a reader that reloads
+  // on "end" always finds it.
+  await flush();
+  await flushing;
+  await live
+    .append(key, [end])
+    .catch((error) => log.warn("could not publish end of reply", errorFields(error)));
+}
+
+/** Rough token count for budgeting: about four characters per token, plus per-message overhead. */
+function estimateTokens(content: string) {
+  return Math.ceil(content.length / 4) + 4;
+}
+
+/**
+ * The messages to send: the system prompt (always kept) and as many of the latest turns as fit in
+ * the context window, newest kept, oldest dropped. The window is the model's own (from /api/show),
+ * capped by CHAT_MAX_CONTEXT_TOKENS because a bigger num_ctx costs Ollama memory.
+ */
+async function buildContext(chat: ChatRecord, replyId: bigint) {
+  const modelWindow = await contextLength(chat.model).catch(() => undefined);
+  const numCtx = Math.min(modelWindow ?? 4096, env().CHAT_MAX_CONTEXT_TOKENS);
+  const reservedForReply = Math.min(1024, Math.floor(numCtx / 4));
+  let budget = numCtx - reservedForReply;
+
+  const system: OllamaChatMessage[] = chat.systemPrompt
+    ? [{ role: "system", content: chat.systemPrompt }]
+    : [];
+  if (chat.systemPrompt) budget -= estimateTokens(chat.systemPrompt);
+
+  const kept: OllamaChatMessage[] = [];
+  let beforeId = replyId;
+  const pageSize = 200;
+  for (let full = false; !full; ) {
+    const page = await db().message.findMany({
+      where: { chatId: chat.id, id: { lt: beforeId }, role: { in: ["user", "assistant"] } },
+      orderBy: { id: "desc" },
+      take: pageSize,
+      select: { id: true, role: true, content: true, status: true },
+    });
+    for (const message of page) {
+      beforeId = message.id;
+      // Failed or empty replies are not part of the conversation the model should see.
+      if (message.role === "assistant" && (message.status === "failed" || !message.content)) continue;
+      const cost = estimateTokens(message.content);
+      // The newest message (the user's question) is always sent, even if alone it is too long.
+      if (cost > budget && kept.length > 0) {
+        full = true;
+        break;
+      }
+      budget -= cost;
+      kept.push({ role: message.role as "user" | "assistant", content: message.content });
+    }
+    if (page.length < pageSize) break;
+  }
+  return { messages: [...system, ...kept.reverse()], numCtx };
+}
+
+/**
+ * A reply marked streaming whose writer is gone (its replica stopped or crashed) is finished as
+ * failed, keeping what the live log has. Called when such a reply is looked at.
+ */
+export async function finishIfOrphaned(replyId: bigint) {
+  const key = String(replyId);
+  if (active.has(key) || (await liveStore().isAlive(key))) return false;
+  await finishMessage(replyId, {
+    status: "failed",
+    error: "This reply was interrupted (the server stopped while writing it).",
+  });
+  return true;
+}
+
+/** Waits for a reply generated by this process (used by the no-JavaScript form post). */
+export function waitForReply(replyId: bigint) {
+  return active.get(String(replyId))?.done ?? Promise.resolve();
+}
+
+/** Replies this process is writing; shutdown waits for them like for open requests. */
+export function activeGenerationCount() {
+  return active.size;
+}
+
+/** At the end of the shutdown grace period: save what is still being written as failed. */
+export async function abortAllGenerations() {
+  const pending = [...active.values()];
+  for (const generation of pending) generation.controller.abort(new ShuttingDown());
+  await Promise.all(pending.map((generation) => generation.done));
+}
