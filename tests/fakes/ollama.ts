@@ -157,6 +157,11 @@ export interface FakeOllama {
   setChat(script: ChatScript, model?: string): void;
   setModels(models: FakeModel[]): void;
   /**
+   * Choose the script per request (first match wins over setChat). Useful when one fake serves
+   * tests running in parallel in other processes: they pick a script through what they send.
+   */
+  setChatResolver(resolver: ((req: Json) => ChatScript | undefined) | undefined): void;
+  /**
    * Simulate Ollama being down.
    * - 'refuse' (default): stop listening, so clients get ECONNREFUSED. All open sockets are destroyed.
    * - 'reset': keep listening but destroy every socket straight away ("socket hang up" / ECONNRESET).
@@ -845,6 +850,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
   const installed = new Map<string, InstalledModel>();
   const loaded = new Map<string, { model: InstalledModel; expiresNs: bigint; numCtx: number }>();
   const chatScripts = new Map<string, ChatScript>();
+  let chatResolver: ((req: Json) => ChatScript | undefined) | undefined;
   let defaultScript: ChatScript = opts.chat ?? {};
   let queueFull = opts.queueFull ?? false;
   let down: false | "refuse" | "reset" = false;
@@ -1296,8 +1302,8 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
 
   // ---- chat ----
 
-  function scriptFor(m: InstalledModel): ChatScript {
-    return chatScripts.get(m.key) ?? defaultScript;
+  function scriptFor(m: InstalledModel, req: Json): ChatScript {
+    return chatResolver?.(req) ?? chatScripts.get(m.key) ?? defaultScript;
   }
 
   async function handleChat(res: ServerResponse, text: string) {
@@ -1351,7 +1357,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     }
 
     // ---- generation ----
-    const script = scriptFor(m);
+    const script = scriptFor(m, req);
     const stream = req.stream !== false;
     const record: ChatRecord = { model: modelName, body: req, status: "running", tokensSent: 0 };
     chats.push(record);
@@ -1654,6 +1660,9 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       const key = parseName(model)?.key ?? model.toLowerCase();
       chatScripts.set(key, script);
     },
+    setChatResolver(resolver) {
+      chatResolver = resolver;
+    },
     setModels(models) {
       installAll(models);
       for (const k of [...loaded.keys()]) if (!installed.has(k)) loaded.delete(k);
@@ -1686,6 +1695,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     reset() {
       installAll(initialModels());
       chatScripts.clear();
+      chatResolver = undefined;
       defaultScript = opts.chat ?? {};
       queueFull = opts.queueFull ?? false;
       routeDelays.clear();

@@ -1,0 +1,41 @@
+import type { ChatScript, Json } from "../fakes/ollama";
+
+/**
+ * The browser tests share one fake Ollama across parallel workers, so a test picks the fake's
+ * behaviour through its message: a marker like [[slow]] selects one of these scripts.
+ */
+const seen = new Set<string>();
+
+export function scriptForMessage(req: Json): ChatScript | undefined {
+  const last: string = req.messages?.at(-1)?.content ?? "";
+  const marker = last.match(/\[\[([a-z-]+)\]\]/)?.[1];
+  switch (marker) {
+    case "slow":
+      return { reply: Array.from({ length: 120 }, (_, i) => `word${i}`).join(" "), tokenDelayMs: 60 };
+    case "fail-once":
+      // Fails the first time a given message is sent, succeeds on retry.
+      if (!seen.has(last)) {
+        seen.add(last);
+        return {
+          reply: "partial answer before the crash",
+          failAfterTokens: { count: 2, error: "model runner has unexpectedly stopped" },
+        };
+      }
+      return { reply: "Recovered answer." };
+    case "hostile":
+      return {
+        reply: [
+          "Careful: <script>window.__pwned = true</script>",
+          '<img src="x" onerror="window.__pwned = true">',
+          "[click me](javascript:window.__pwned=true) and [docs](https://example.com/docs)",
+        ].join("\n\n"),
+      };
+    case "markdown":
+      return {
+        reply:
+          "Here is code:\n\n```js\nconst answer = 42;\n```\n\n| name | value |\n|---|---|\n| a | 1 |\n\n- one\n- two",
+      };
+    default:
+      return { reply: `You said: ${last.slice(0, 80)}` };
+  }
+}

@@ -1,0 +1,102 @@
+import { expect, type Page, test } from "@playwright/test";
+import { signUp, uniqueEmail } from "./support";
+
+async function startChat(page: Page, message: string) {
+  await page.goto("/chat");
+  await page.getByLabel("Message").fill(message);
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page).toHaveURL(/\/chat\/[a-z0-9]+$/);
+}
+
+const reply = (page: Page) => page.getByTestId("assistant-message").last();
+
+test.describe("chat with JavaScript", () => {
+  test.beforeEach(async ({ page }) => {
+    await signUp(page, uniqueEmail("chat"));
+  });
+
+  test("the reply streams token by token, and Stop keeps the partial reply, marked stopped", async ({
+    page,
+  }) => {
+    await startChat(page, "[[slow]] tell me a long story");
+    await expect(page.getByTestId("user-message")).toContainText("tell me a long story");
+    await expect(reply(page)).toContainText("word2");
+    // Still streaming: later words have not arrived yet.
+    await expect(reply(page)).not.toContainText("word119");
+    await expect(reply(page)).toHaveAttribute("data-status", "streaming");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect(reply(page)).toHaveAttribute("data-status", "stopped");
+    await expect(page.getByTestId("stopped-note")).toBeVisible();
+    await expect(reply(page)).toContainText("word0 word1 word2");
+    await expect(reply(page)).not.toContainText("word119");
+  });
+
+  test("reloading mid-reply reattaches to it and it completes", async ({ page }) => {
+    await startChat(page, "[[slow]] keep going");
+    await expect(reply(page)).toContainText("word3");
+    await page.reload();
+    await expect(reply(page)).toContainText("word119", { timeout: 20_000 });
+    await expect(reply(page)).toHaveAttribute("data-status", "complete");
+    await expect(page.getByTestId("usage")).toContainText("completion tokens");
+  });
+
+  test("an error mid-stream is shown inline with Retry, and Retry replaces the reply", async ({ page }) => {
+    await startChat(page, `[[fail-once]] question ${Date.now()}`);
+    await expect(page.getByTestId("reply-error")).toContainText("model runner has unexpectedly stopped");
+    await expect(reply(page)).toContainText("partial answer");
+    await page.getByRole("button", { name: "Retry" }).click();
+    await expect(reply(page)).toContainText("Recovered answer.");
+    await expect(page.getByTestId("reply-error")).toHaveCount(0);
+  });
+
+  test("hostile model output cannot run script or javascript: links", async ({ page }) => {
+    await startChat(page, "[[hostile]] be evil");
+    await expect(reply(page)).toHaveAttribute("data-status", "complete");
+    await expect(reply(page)).toContainText("Careful:");
+    expect(await page.evaluate(() => (window as { __pwned?: boolean }).__pwned)).toBeUndefined();
+    await expect(reply(page).locator("script, img")).toHaveCount(0);
+    // The javascript: link is plain text, the real one opens safely in a new tab.
+    await expect(reply(page).getByRole("link", { name: "click me" })).toHaveCount(0);
+    const docs = reply(page).getByRole("link", { name: "docs" });
+    await expect(docs).toHaveAttribute("href", "https://example.com/docs");
+    await expect(docs).toHaveAttribute("rel", "noopener noreferrer");
+    await expect(docs).toHaveAttribute("target", "_blank");
+  });
+
+  test("markdown renders code with a copy button, tables and lists", async ({ page }) => {
+    await startChat(page, "[[markdown]] show me");
+    await expect(reply(page).locator('[data-streamdown="code-block"]')).toContainText("const answer = 42;");
+    await expect(reply(page).getByRole("button", { name: "Copy Code" })).toBeVisible();
+    await expect(reply(page).locator("table")).toContainText("value");
+    await expect(reply(page).locator("li")).toHaveCount(2);
+  });
+
+  test("edit the last message and resend, then regenerate", async ({ page }) => {
+    await startChat(page, "first version");
+    await expect(reply(page)).toContainText("You said: first version");
+    await page.getByRole("link", { name: "Edit" }).click();
+    await page.getByLabel("Edit message").fill("second version");
+    await page.getByRole("button", { name: "Save and resend" }).click();
+    await expect(reply(page)).toContainText("You said: second version");
+    await expect(page.getByTestId("user-message")).toHaveCount(1);
+    await page.getByRole("button", { name: "Regenerate" }).click();
+    await expect(reply(page)).toContainText("You said: second version");
+    await expect(page.getByTestId("assistant-message")).toHaveCount(1);
+  });
+});
+
+test.describe("chat without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("sending waits for the whole reply and shows it; the chat continues", async ({ page }) => {
+    await signUp(page, uniqueEmail("nojs-chat"));
+    await startChat(page, "hello without scripts");
+    await expect(reply(page)).toContainText("You said: hello without scripts");
+    await expect(reply(page)).toHaveAttribute("data-status", "complete");
+    await page.getByLabel("Message").fill("second message");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect(reply(page)).toContainText("You said: second message");
+    await expect(page.getByTestId("user-message")).toHaveCount(2);
+    await expect(page.getByTestId("chat-list")).toContainText("hello without scripts");
+  });
+});
