@@ -6,6 +6,7 @@ export default [
   route("login", "routes/auth/login.tsx"),
   route("logout", "routes/auth/logout.ts"),
   route("settings", "routes/settings/account.tsx"),
+  route("settings/chat", "routes/settings/chat.tsx"),
   route("chat", "routes/chat/layout.tsx", [
     index("routes/chat/new.tsx"),
     route(":chatId", "routes/chat/chat.tsx"),

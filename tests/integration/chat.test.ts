@@ -293,12 +293,13 @@ describe.each([
     expect((await stranger.get(`/chat/${chatId}`)).status).toBe(404);
     expect((await stranger.get("/chat/does-not-exist")).status).toBe(404);
     expect((await live(chatId, replyId, stranger)).status).toBe(404);
-    for (const fields of [
+    const attempts: Array<Record<string, string>> = [
       { intent: "send", content: "mine now", wait: "1" },
       { intent: "rename", title: "pwned" },
       { intent: "delete" },
       { intent: "stop", messageId: replyId },
-    ]) {
+    ];
+    for (const fields of attempts) {
       expect((await stranger.post(`/chat/${chatId}`, fields)).status).toBe(404);
     }
     const rows = await messages(chatId);
@@ -320,6 +321,26 @@ describe.each([
     expect(deleted.headers.get("location")).toBe("/chat");
     expect(await database.query("SELECT 1 FROM messages WHERE chat_id = $1", [chatId])).toHaveLength(0);
     expect((await user.get(`/chat/${chatId}`)).status).toBe(404);
+  });
+
+  test("defaults: the user's default system prompt starts new chats; the admin's default model applies until a user picks one", async () => {
+    ollama.setChat({ reply: "ok" });
+    expect((await user.post("/settings/chat", { systemPrompt: "Answer in French." })).status).toBe(302);
+    await newChat("bonjour");
+    expect(ollama.chats.at(-1)?.body.messages[0]).toEqual({ role: "system", content: "Answer in French." });
+    await user.post("/settings/chat", { systemPrompt: "" });
+
+    // The admin (first user) sets tiny as the default; a new user with no choice of their own gets it.
+    expect(
+      (await user.post("/settings/chat", { intent: "default-model", model: "tiny:latest" })).status,
+    ).toBe(302);
+    const newcomer = new Browser(app.url);
+    await newcomer.signup(`newcomer-${withRedis}@example.com`);
+    expect(await (await newcomer.get("/chat")).text()).toMatch(/<option value="tiny:latest" selected="">/);
+    expect(
+      (await newcomer.post("/settings/chat", { intent: "default-model", model: "llama3.2:latest" })).status,
+    ).toBe(403);
+    await user.post("/settings/chat", { intent: "default-model", model: "" });
   });
 
   test("model picker: Ollama's models with details, the last choice first; a plain message when Ollama is down", async () => {

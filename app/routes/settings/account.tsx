@@ -1,4 +1,4 @@
-import { Form, redirect, useNavigation } from "react-router";
+import { Form, Link, redirect, useNavigation } from "react-router";
 import { SubmitButton } from "~/components/form";
 import { requireUser } from "~/server/auth.server";
 import { destroySession, revokeAllSessions } from "~/server/session.server";
@@ -35,6 +35,12 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
           <dd data-testid="account-role">{user.role === "ADMIN" ? "Administrator" : "User"}</dd>
         </dl>
       </section>
+      <p>
+        <Link to="/settings/chat" className="text-indigo-600 underline dark:text-indigo-400">
+          Chat settings
+        </Link>{" "}
+        (default system prompt{user.role === "ADMIN" ? ", default model" : ""})
+      </p>
       <section>
         <h2 className="mb-2 text-lg font-semibold">Sessions</h2>
         <p className="mb-4 text-sm text-zinc-600 dark:text-zinc-400">
