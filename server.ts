@@ -77,9 +77,10 @@ const server = http.createServer((req, res) => {
       ? incoming
       : `req_${randomBytes(12).toString("hex")}`;
   req.headers["x-request-id"] = requestId;
-  res.setHeader("x-request-id", requestId);
+  const ownHeaders: [string, string][] = [["x-request-id", requestId]];
   // While draining, ask keep-alive clients (and proxies) to reconnect elsewhere.
-  if (shuttingDown) res.setHeader("Connection", "close");
+  if (shuttingDown) ownHeaders.push(["Connection", "close"]);
+  addHeadersOnWrite(res, ownHeaders);
 
   if (req.method === "GET" || req.method === "HEAD") {
     serveStatic(req, res, () => handleWithRouter(req, res));
@@ -87,6 +88,26 @@ const server = http.createServer((req, res) => {
     handleWithRouter(req, res);
   }
 });
+/**
+ * Adds our headers as the response head is written, not with setHeader up front: once setHeader
+ * has been used, Node 20's writeHead(status, [name, value, ...]), which is how @react-router/node
+ * writes, keeps only the last of repeated names, so a response setting two cookies lost one.
+ */
+function addHeadersOnWrite(res: http.ServerResponse, headers: [string, string][]) {
+  const writeHead = res.writeHead.bind(res) as (status: number, ...rest: unknown[]) => http.ServerResponse;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    const given = rest.at(-1);
+    if (Array.isArray(given)) {
+      rest[rest.length - 1] = Array.isArray(given[0])
+        ? [...headers, ...given]
+        : [...headers.flat(), ...given];
+    } else {
+      for (const [name, value] of headers) if (!res.hasHeader(name)) res.setHeader(name, value);
+    }
+    return writeHead(status, ...rest);
+  }) as typeof res.writeHead;
+}
+
 // Longer than nginx's and most load balancers' upstream keep-alive, so they close first.
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;

@@ -5,6 +5,8 @@ export default [
   route("signup", "routes/auth/signup.tsx"),
   route("login", "routes/auth/login.tsx"),
   route("logout", "routes/auth/logout.ts"),
+  route("auth/:provider", "routes/auth/oauth.tsx"),
+  route("auth/:provider/callback", "routes/auth/oauth-callback.tsx"),
   route("settings", "routes/settings/account.tsx"),
   route("settings/chat", "routes/settings/chat.tsx"),
   route("chat", "routes/chat/layout.tsx", [

@@ -11,6 +11,7 @@ import {
 } from "~/lib/account-schemas";
 import { db } from "./db.server";
 import { env } from "./env.server";
+import { log } from "./log.server";
 import { createLimiter, isRateLimited, retryAfterSeconds } from "./rate-limit.server";
 import { readSession, revokeAllSessions } from "./session.server";
 
@@ -51,28 +52,112 @@ function formatWait(seconds: number) {
   return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
+/**
+ * Runs `work` in a transaction holding the signup lock. Every path that creates users goes through
+ * here (password signup, OAuth), so `newUserRole` — ADMIN only while no user exists — is decided
+ * with no other signup in flight, and exactly one of several racing first signups becomes ADMIN.
+ */
+function withSignupLock<T>(
+  work: (tx: Prisma.TransactionClient, newUserRole: () => Promise<Role>) => Promise<T>,
+): Promise<T> {
+  return db().$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNUP_LOCK_KEY})`;
+    const newUserRole = async () => ((await tx.user.findFirst({ select: { id: true } })) ? "USER" : "ADMIN");
+    return work(tx, newUserRole);
+  });
+}
+
 export async function createUserWithPassword(input: SignupInput): Promise<SessionUser> {
   const passwordHash = await hash(input.password, hashOptions);
   try {
-    return await db().$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNUP_LOCK_KEY})`;
-      const isFirstUser = (await tx.user.count()) === 0;
-      return tx.user.create({
+    return await withSignupLock(async (tx, newUserRole) =>
+      tx.user.create({
         data: {
           email: normaliseEmail(input.email),
           name: input.name || null,
           passwordHash,
-          role: isFirstUser ? "ADMIN" : "USER",
+          role: await newUserRole(),
         },
         select: { id: true, email: true, name: true, role: true },
-      });
-    });
+      }),
+    );
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
       throw new FormError({ email: ["An account with this email already exists. Sign in instead."] }, 409);
     }
     throw error;
   }
+}
+
+/** Who an OAuth provider says signed in; `email` as the provider reported it. */
+export interface OAuthIdentity {
+  provider: string;
+  providerId: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+}
+
+export type OAuthRefusal = "disabled" | "email-unverified" | "no-verified-email";
+
+/** The identity was fine but our account rules refuse it; nothing was written. */
+export class OAuthSignInError extends Error {
+  constructor(public reason: OAuthRefusal) {
+    super(`OAuth sign-in refused: ${reason}`);
+  }
+}
+
+/**
+ * The user an OAuth identity signs in as (docs/decisions/0003-oauth-linking.md):
+ * 1. a user already connected to this provider account;
+ * 2. else, if the provider verified the email, the user with that email, linked from now on;
+ * 3. else a new user without a password (ADMIN if it is the very first account).
+ * An unverified email never links to nor creates an account: whoever controls the provider account
+ * does not necessarily own the address, and a squatted account would later be linked to its owner.
+ */
+export async function signInWithOAuth(identity: OAuthIdentity): Promise<SessionUser> {
+  const { provider, providerId } = identity;
+  const connectionWhere = { provider_providerId: { provider, providerId } };
+  const connected = await db().connection.findUnique({
+    where: connectionWhere,
+    select: { user: { select: sessionUserSelect } },
+  });
+  if (connected) return enabledUser(connected.user);
+
+  const email = identity.email ? normaliseEmail(identity.email) : null;
+  const { user, outcome } = await withSignupLock(async (tx, newUserRole) => {
+    // Checked again under the lock: a concurrent callback for the same identity may have won.
+    const raced = await tx.connection.findUnique({
+      where: connectionWhere,
+      select: { user: { select: sessionUserSelect } },
+    });
+    if (raced) return { user: raced.user, outcome: "connected" };
+    const existing = email ? await tx.user.findUnique({ where: { email }, select: sessionUserSelect }) : null;
+    if (existing) {
+      if (!identity.emailVerified) throw new OAuthSignInError("email-unverified");
+      if (existing.disabledAt) throw new OAuthSignInError("disabled");
+      await tx.connection.create({ data: { provider, providerId, userId: existing.id } });
+      return { user: existing, outcome: "linked" };
+    }
+    if (!email || !identity.emailVerified) throw new OAuthSignInError("no-verified-email");
+    const created = await tx.user.create({
+      data: {
+        email,
+        name: identity.name?.trim().slice(0, 100) || null,
+        role: await newUserRole(),
+        connections: { create: { provider, providerId } },
+      },
+      select: sessionUserSelect,
+    });
+    return { user: created, outcome: "created" };
+  });
+  if (outcome !== "connected") log.info(`oauth account ${outcome}`, { provider, userId: user.id });
+  return enabledUser(user);
+}
+
+function enabledUser(user: SessionUser & { disabledAt: Date | null }): SessionUser {
+  if (user.disabledAt) throw new OAuthSignInError("disabled");
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
 }
 
 let limiters: ReturnType<typeof createLoginLimiters> | undefined;

@@ -3,6 +3,7 @@ import { closeLiveStore } from "./chat/live.server";
 import { closeDatabase, initDatabase } from "./db.server";
 import { loadEnv } from "./env.server";
 import { log } from "./log.server";
+import { enabledOAuthProviders, oauthConfigProblems } from "./oauth.server";
 import { closeRedis, redis } from "./redis.server";
 import { loadCookieSecrets, stopSecretRefresh } from "./secrets.server";
 
@@ -23,7 +24,9 @@ export function boot(): Promise<void> {
       database: config.DATABASE_URL ? "postgresql" : "embedded (PGlite)",
       redis: config.REDIS_URL ? "enabled" : "disabled (in-process stores)",
       ollama: config.OLLAMA_URL,
+      oauth: enabledOAuthProviders().map((provider) => provider.id),
     });
+    for (const problem of oauthConfigProblems()) log.warn(problem);
   })();
   return booting;
 }

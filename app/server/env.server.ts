@@ -17,6 +17,17 @@ const optionalUrl = (protocols: string[]) =>
       })
       .optional(),
   );
+const urlWithDefault = (fallback: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => isUrlWithProtocol(value, ["http:", "https:"]), {
+        message: "expected a URL starting with http:// or https://",
+      })
+      .default(fallback)
+      .transform((value) => value.replace(/\/+$/, "")),
+  );
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(
     emptyAsUndefined,
@@ -77,6 +88,12 @@ export const envSchema = z
     GOOGLE_CLIENT_SECRET: optionalString,
     GITHUB_CLIENT_ID: optionalString,
     GITHUB_CLIENT_SECRET: optionalString,
+    // Provider endpoints: overridable for GitHub Enterprise Server and for tests against a fake provider.
+    GITHUB_URL: urlWithDefault("https://github.com"),
+    GITHUB_API_URL: urlWithDefault("https://api.github.com"),
+    GOOGLE_ISSUER: urlWithDefault("https://accounts.google.com"),
+    GOOGLE_AUTHORIZATION_URL: urlWithDefault("https://accounts.google.com/o/oauth2/v2/auth"),
+    GOOGLE_TOKEN_URL: urlWithDefault("https://oauth2.googleapis.com/token"),
     TRUST_PROXY: booleanFlag,
     LOG_LEVEL: z.preprocess(
       emptyAsUndefined,

@@ -1,15 +1,24 @@
+import { startFakeOAuthProvider } from "../fakes/oauth-provider";
 import { startFakeOllama } from "../fakes/ollama";
 import { REDIS_URL, redisPrefix, startApp } from "../support/app";
 import { createTestDatabase } from "../support/database";
 import { scriptForMessage } from "./chat-scripts";
+import { e2eGitHubUser } from "./support";
 
-/** One app (production build, real PostgreSQL and Redis) and one fake Ollama for the browser tests. */
+/**
+ * One app (production build, real PostgreSQL and Redis), one fake Ollama and one fake OAuth provider
+ * (signing everyone in as e2eGitHubUser) for the browser tests.
+ */
 export default async function globalSetup() {
   const database = await createTestDatabase("e2e");
   const ollama = await startFakeOllama();
   ollama.setChatResolver(scriptForMessage);
+  const oauth = await startFakeOAuthProvider({ identity: e2eGitHubUser });
   const app = await startApp({
     PORT: process.env.E2E_PORT,
+    // The provider sends the browser back to APP_URL; the flow's cookies live on the baseURL's host.
+    APP_URL: `http://127.0.0.1:${process.env.E2E_PORT}`,
+    ...oauth.env,
     DATABASE_URL: database.url,
     REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix(),
@@ -18,6 +27,7 @@ export default async function globalSetup() {
   return async () => {
     await app.stop();
     await ollama.close();
+    await oauth.close();
     await database.drop();
   };
 }

@@ -12,3 +12,11 @@ export async function signUp(page: Page, email: string, password = "correct hors
   await page.getByRole("button", { name: "Sign up" }).click();
   await page.getByTestId("welcome").waitFor();
 }
+
+/** Who the fake OAuth provider signs everyone in as during the browser tests. */
+export const e2eGitHubUser = {
+  id: 424_242,
+  login: "e2e-octocat",
+  name: "E2E Octocat",
+  email: "e2e-octocat@example.com",
+};

@@ -1,5 +1,6 @@
 import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { Field, FormError, SubmitButton } from "~/components/form";
+import { OAuthButtons } from "~/components/oauth-buttons";
 import {
   FormError as AccountError,
   authenticateWithPassword,
@@ -7,6 +8,7 @@ import {
   safeRedirectPath,
   TooManyAttemptsError,
 } from "~/server/auth.server";
+import { describeOAuthFailure, enabledOAuthProviders } from "~/server/oauth.server";
 import { clientIpContext } from "~/server/request-context.server";
 import { createSession } from "~/server/session.server";
 import type { Route } from "./+types/login";
@@ -21,7 +23,13 @@ export const headers: Route.HeadersFunction = ({ actionHeaders }) => {
 
 export async function loader({ request }: Route.LoaderArgs) {
   await requireAnonymous(request);
-  return null;
+  // A failed OAuth sign-in lands here as ?error=…&provider=…; the page explains it with its status.
+  const url = new URL(request.url);
+  const failure = describeOAuthFailure(url.searchParams.get("error"), url.searchParams.get("provider"));
+  return data(
+    { providers: enabledOAuthProviders(), oauthError: failure?.message },
+    { status: failure?.status ?? 200 },
+  );
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -49,16 +57,18 @@ export async function action({ request, context }: Route.ActionArgs) {
   }
 }
 
-export default function Login({ actionData }: Route.ComponentProps) {
+export default function Login({ loaderData, actionData }: Route.ComponentProps) {
   const navigation = useNavigation();
   const [searchParams] = useSearchParams();
+  const redirectTo = searchParams.get("redirectTo") ?? "/";
   const errors = actionData?.fieldErrors;
+  const formErrors = errors?.form ?? (loaderData.oauthError ? [loaderData.oauthError] : undefined);
   return (
     <div className="mx-auto max-w-sm">
       <h1 className="mb-6 text-2xl font-semibold">Log in</h1>
       <Form method="post" className="flex flex-col gap-4" noValidate>
-        <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? "/"} />
-        <FormError errors={errors?.form} />
+        <input type="hidden" name="redirectTo" value={redirectTo} />
+        <FormError errors={formErrors} />
         <Field
           label="Email"
           name="email"
@@ -78,6 +88,7 @@ export default function Login({ actionData }: Route.ComponentProps) {
         />
         <SubmitButton pending={navigation.state === "submitting"}>Log in</SubmitButton>
       </Form>
+      <OAuthButtons providers={loaderData.providers} redirectTo={redirectTo} />
       <p className="mt-6 text-sm text-zinc-600 dark:text-zinc-400">
         New here?{" "}
         <Link to="/signup" className="text-indigo-600 underline dark:text-indigo-400">

@@ -1,5 +1,6 @@
 import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { Field, FormError, SubmitButton } from "~/components/form";
+import { OAuthButtons } from "~/components/oauth-buttons";
 import { fieldErrorsOf, signupSchema } from "~/lib/account-schemas";
 import {
   FormError as AccountError,
@@ -7,6 +8,7 @@ import {
   requireAnonymous,
   safeRedirectPath,
 } from "~/server/auth.server";
+import { enabledOAuthProviders } from "~/server/oauth.server";
 import { clientIpContext } from "~/server/request-context.server";
 import { createSession } from "~/server/session.server";
 import type { Route } from "./+types/signup";
@@ -15,7 +17,7 @@ export const meta: Route.MetaFunction = () => [{ title: "Sign up · CustomChatAI
 
 export async function loader({ request }: Route.LoaderArgs) {
   await requireAnonymous(request);
-  return null;
+  return { providers: enabledOAuthProviders() };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -42,15 +44,16 @@ export async function action({ request, context }: Route.ActionArgs) {
   }
 }
 
-export default function Signup({ actionData }: Route.ComponentProps) {
+export default function Signup({ loaderData, actionData }: Route.ComponentProps) {
   const navigation = useNavigation();
   const [searchParams] = useSearchParams();
+  const redirectTo = searchParams.get("redirectTo") ?? "/";
   const errors = actionData?.fieldErrors;
   return (
     <div className="mx-auto max-w-sm">
       <h1 className="mb-6 text-2xl font-semibold">Create your account</h1>
       <Form method="post" className="flex flex-col gap-4" noValidate>
-        <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? "/"} />
+        <input type="hidden" name="redirectTo" value={redirectTo} />
         <FormError errors={errors?.form} />
         <Field
           label="Email"
@@ -79,6 +82,7 @@ export default function Signup({ actionData }: Route.ComponentProps) {
         />
         <SubmitButton pending={navigation.state === "submitting"}>Sign up</SubmitButton>
       </Form>
+      <OAuthButtons providers={loaderData.providers} redirectTo={redirectTo} />
       <p className="mt-6 text-sm text-zinc-600 dark:text-zinc-400">
         Already have an account?{" "}
         <Link to="/login" className="text-indigo-600 underline dark:text-indigo-400">
