@@ -1,4 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
+import pg from "pg";
 import { signUp, uniqueEmail } from "./support";
 
 async function startChat(page: Page, message: string) {
@@ -98,5 +99,54 @@ test.describe("chat without JavaScript", () => {
     await expect(reply(page)).toContainText("You said: second message");
     await expect(page.getByTestId("user-message")).toHaveCount(2);
     await expect(page.getByTestId("chat-list")).toContainText("hello without scripts");
+  });
+});
+
+test.describe("long chats", () => {
+  async function seedLongChat(page: Page) {
+    await signUp(page, uniqueEmail("long"));
+    await startChat(page, "start of a long chat");
+    await expect(reply(page)).toHaveAttribute("data-status", "complete");
+    const chatId = new URL(page.url()).pathname.split("/").at(-1)!;
+    const client = new pg.Client(process.env.E2E_DATABASE_URL);
+    await client.connect();
+    await client.query(
+      `INSERT INTO messages (chat_id, role, content, status)
+       SELECT $1, CASE WHEN n % 2 = 1 THEN 'user'::"MessageRole" ELSE 'assistant'::"MessageRole" END,
+              'seeded message ' || n, 'complete'
+       FROM generate_series(1, 120) AS n`,
+      [chatId],
+    );
+    await client.end();
+    await page.reload();
+    return chatId;
+  }
+
+  test("open with the latest 50 messages, older ones load when scrolling up", async ({ page }) => {
+    await seedLongChat(page);
+    const items = page.getByTestId("messages").locator("li[id^=m]");
+    await expect(items).toHaveCount(50);
+    await expect(page.getByText("seeded message 120", { exact: true })).toBeVisible();
+    const scrollToTop = () => page.evaluate(() => window.scrollTo(0, 0));
+    await scrollToTop();
+    await expect(items).toHaveCount(100);
+    // The reading position is kept: the top of the list is out of view again after loading.
+    await expect(page.getByTestId("load-older")).not.toBeInViewport();
+    await scrollToTop();
+    await expect(items).toHaveCount(122);
+    await expect(page.getByTestId("load-older")).toHaveCount(0);
+    await expect(page.getByTestId("user-message").first()).toContainText("start of a long chat");
+  });
+
+  test.describe("without JavaScript", () => {
+    test.use({ javaScriptEnabled: false });
+
+    test("a link loads the previous page of messages", async ({ page }) => {
+      await seedLongChat(page);
+      await page.getByTestId("load-older").click();
+      await expect(page).toHaveURL(/\?before=\d+$/);
+      await expect(page.getByText("seeded message 70", { exact: true })).toBeVisible();
+      await expect(page.getByText("seeded message 120", { exact: true })).toHaveCount(0);
+    });
   });
 });

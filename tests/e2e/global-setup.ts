@@ -11,6 +11,8 @@ import { e2eGitHubUser } from "./support";
  */
 export default async function globalSetup() {
   const database = await createTestDatabase("e2e");
+  // Workers inherit the environment of global setup: tests that need to seed data use this.
+  process.env.E2E_DATABASE_URL = database.url;
   const ollama = await startFakeOllama();
   ollama.setChatResolver(scriptForMessage);
   const oauth = await startFakeOAuthProvider({ identity: e2eGitHubUser });

@@ -1,5 +1,5 @@
-import { useEffect, useRef, useState } from "react";
-import { Form, Link, useRevalidator } from "react-router";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Form, Link, useFetcher, useRevalidator } from "react-router";
 import { Markdown } from "../markdown";
 import { WaitForReplyInput } from "./use-hydrated";
 
@@ -120,9 +120,62 @@ function AssistantMessage({
   );
 }
 
+/**
+ * With JavaScript, older messages load by themselves when the top of the list scrolls into view
+ * (the "Load older messages" link is the no-JavaScript way). The scroll position is kept, so the
+ * message being read does not jump.
+ */
+function useOlderMessages(chatId: string, firstCursor: string | null) {
+  const fetcher = useFetcher<{ messages: MessageView[]; olderCursor: string | null }>();
+  const [older, setOlder] = useState<MessageView[]>([]);
+  const [cursor, setCursor] = useState(firstCursor);
+  const sentinel = useRef<HTMLLIElement>(null);
+  const heightBefore = useRef<number | null>(null);
+
+  // The latest page moved (a new message): start over from the loader's cursor, so loaded older
+  // pages never overlap it. (A different chat remounts the list: it is keyed by chat id.)
+  useEffect(() => {
+    setOlder([]);
+    setCursor(firstCursor);
+  }, [firstCursor]);
+
+  const handled = useRef<unknown>(null);
+  useEffect(() => {
+    const page = fetcher.data;
+    if (!page || fetcher.state !== "idle" || handled.current === page) return;
+    handled.current = page;
+    heightBefore.current = document.documentElement.scrollHeight;
+    setOlder((previous) => {
+      const known = new Set(previous.map((message) => message.id));
+      return [...page.messages.filter((message) => !known.has(message.id)), ...previous];
+    });
+    setCursor(page.olderCursor);
+  }, [fetcher.data, fetcher.state]);
+
+  useLayoutEffect(() => {
+    if (heightBefore.current === null) return;
+    window.scrollBy(0, document.documentElement.scrollHeight - heightBefore.current);
+    heightBefore.current = null;
+  });
+
+  const load = fetcher.load;
+  const loading = fetcher.state !== "idle";
+  useEffect(() => {
+    const element = sentinel.current;
+    if (!element || !cursor || loading) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) void load(`/chat/${chatId}?before=${cursor}`);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [chatId, cursor, loading, load]);
+
+  return { older, cursor, sentinel };
+}
+
 export function MessageList({
   chatId,
-  messages,
+  messages: latest,
   olderCursor,
   editing,
 }: {
@@ -131,14 +184,16 @@ export function MessageList({
   olderCursor: string | null;
   editing: boolean;
 }) {
+  const { older, cursor, sentinel } = useOlderMessages(chatId, olderCursor);
+  const messages = older.length ? [...older, ...latest] : latest;
   const lastUserIndex = messages.findLastIndex((message) => message.role === "user");
   const replying = messages.some((message) => message.status === "streaming");
   return (
     <ol className="flex flex-col gap-6" data-testid="messages">
-      {olderCursor ? (
-        <li className="text-center">
+      {cursor ? (
+        <li className="text-center" ref={sentinel}>
           <Link
-            to={`?before=${olderCursor}`}
+            to={`?before=${cursor}`}
             className="text-sm text-indigo-600 underline dark:text-indigo-400"
             data-testid="load-older"
           >

@@ -194,7 +194,13 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
           </button>
         </Form>
       </details>
-      <MessageList chatId={chat.id} messages={messages} olderCursor={olderCursor} editing={editing} />
+      <MessageList
+        key={chat.id}
+        chatId={chat.id}
+        messages={messages}
+        olderCursor={olderCursor}
+        editing={editing}
+      />
       {choices.problem ? <ModelProblem problem={choices.problem} isAdmin={isAdmin} /> : null}
       <Composer
         models={choices.models}
