@@ -101,6 +101,8 @@ export const envSchema = z
     ),
     SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
     CHAT_MAX_CONTEXT_TOKENS: integer(8192, 512, 1_048_576),
+    OLLAMA_TIMEOUT_MS: integer(300_000, 1_000, 3_600_000),
+    MAX_REQUEST_BYTES: integer(10_485_760, 1_024, 104_857_600),
   })
   .transform((env) => {
     const port = env.PORT;

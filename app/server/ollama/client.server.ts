@@ -54,16 +54,25 @@ export class OllamaError extends Error {
   }
 }
 
+export interface OllamaToolCall {
+  id?: string;
+  function: { index?: number; name: string; arguments: Record<string, unknown> };
+}
+
 export interface OllamaChatMessage {
   role: "system" | "user" | "assistant" | "tool";
   content: string;
+  /** Raw base64 (Ollama refuses data: URL prefixes). */
   images?: string[];
+  tool_calls?: OllamaToolCall[];
+  tool_name?: string;
+  tool_call_id?: string;
 }
 
 /** One NDJSON line of a streamed /api/chat reply (metrics are left out by Ollama when zero). */
 export interface OllamaChatChunk {
   model: string;
-  message?: { role: string; content?: string; thinking?: string };
+  message?: { role: string; content?: string; thinking?: string; tool_calls?: OllamaToolCall[] };
   done: boolean;
   done_reason?: string;
   prompt_eval_count?: number;
@@ -91,6 +100,9 @@ export async function* streamChat(request: {
   model: string;
   messages: OllamaChatMessage[];
   options?: Record<string, unknown>;
+  /** "json" or a JSON schema: structured output. */
+  format?: unknown;
+  tools?: unknown[];
   signal?: AbortSignal;
 }): AsyncGenerator<OllamaChatChunk> {
   let response: Response;
@@ -103,6 +115,8 @@ export async function* streamChat(request: {
         messages: request.messages,
         stream: true,
         ...(request.options ? { options: request.options } : {}),
+        ...(request.format !== undefined ? { format: request.format } : {}),
+        ...(request.tools?.length ? { tools: request.tools } : {}),
       }),
       signal: request.signal,
     });
@@ -180,4 +194,32 @@ export function cachedModels(): Promise<OllamaModel[]> {
     });
   }
   return modelsCache.models;
+}
+
+/** POST /api/embed: one vector per input, plus Ollama's token count. */
+export async function embed(request: {
+  model: string;
+  input: string[];
+  dimensions?: number;
+  signal?: AbortSignal;
+}) {
+  let response: Response;
+  try {
+    response = await fetch(`${env().OLLAMA_URL}/api/embed`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: request.model,
+        input: request.input,
+        ...(request.dimensions ? { dimensions: request.dimensions } : {}),
+      }),
+      signal: request.signal,
+    });
+  } catch (error) {
+    if (request.signal?.aborted) throw error;
+    throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
+  }
+  if (!response.ok) throw await errorFromResponse(response);
+  const body = (await response.json()) as { embeddings: number[][]; prompt_eval_count?: number };
+  return { embeddings: body.embeddings, promptTokens: body.prompt_eval_count ?? 0 };
 }

@@ -1,0 +1,277 @@
+import { randomBytes } from "node:crypto";
+import { env } from "../env.server";
+import { type OllamaChatChunk, OllamaError, type OllamaToolCall, streamChat } from "../ollama/client.server";
+import {
+  type ChatCompletionRequest,
+  toOllamaFormat,
+  toOllamaMessages,
+  toOllamaOptions,
+  toOllamaTools,
+} from "./chat-request.server";
+import {
+  invalidRequest,
+  modelNotFound,
+  OpenAIError,
+  upstreamError,
+  upstreamTimeout,
+  upstreamUnavailable,
+} from "./errors.server";
+
+/**
+ * Chat completions over Ollama's native /api/chat, with the OpenAI objects built here (not by
+ * Ollama's /v1 layer, which loses mid-stream errors, reuses ids and ignores max_completion_tokens).
+ * Ollama is always asked to stream; a non-streamed completion is gathered from the stream, so both
+ * paths share one code path and both stop Ollama the moment the client goes away.
+ */
+
+export interface CompletionOutcome {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** HTTP-like status of the outcome, for usage records (200, or the error's status). */
+  status: number;
+}
+
+const FINGERPRINT = "fp_customchatai";
+
+function completionId() {
+  return `chatcmpl-${randomBytes(15).toString("base64url")}`;
+}
+
+/** Ollama's errors, and failures to reach it, as OpenAI errors with a matching status. */
+export function toOpenAIError(error: unknown, model: string): OpenAIError {
+  if (error instanceof OpenAIError) return error;
+  if (error instanceof OllamaError) {
+    if (error.status === 404) return modelNotFound(model);
+    if (error.status === 400) return invalidRequest(error.message);
+    if (error.status === 503) {
+      const busy = upstreamUnavailable(`Ollama is busy: ${error.message}`);
+      busy.headers["retry-after"] = "1";
+      return busy;
+    }
+    if (error.status === 502 && error.message.startsWith("Could not reach Ollama")) {
+      return upstreamUnavailable("The model server (Ollama) is not reachable right now.");
+    }
+    return upstreamError(`The model server failed: ${error.message}`);
+  }
+  return upstreamError(`The model server failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function openAIToolCalls(calls: OllamaToolCall[], offset: number) {
+  return calls.map((call, index) => ({
+    index: offset + index,
+    id: call.id ?? `call_${randomBytes(6).toString("hex")}`,
+    type: "function" as const,
+    function: { name: call.function.name, arguments: JSON.stringify(call.function.arguments ?? {}) },
+  }));
+}
+
+function finishReason(doneReason: string | undefined, sawToolCalls: boolean) {
+  if (sawToolCalls) return "tool_calls";
+  return doneReason === "length" ? "length" : "stop";
+}
+
+/**
+ * Starts the upstream request and waits for its first chunk, so that an error before any output
+ * (unknown model, Ollama down, busy) is still an ordinary HTTP error. Waiting longer than
+ * OLLAMA_TIMEOUT_MS for that first chunk is a 504.
+ */
+async function openUpstream(request: ChatCompletionRequest, clientSignal: AbortSignal) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  clientSignal.addEventListener("abort", abort, { once: true });
+  const chunks = streamChat({
+    model: request.model,
+    messages: toOllamaMessages(request.messages),
+    options: toOllamaOptions(request),
+    format: toOllamaFormat(request),
+    tools: toOllamaTools(request),
+    signal: controller.signal,
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, env().OLLAMA_TIMEOUT_MS);
+  try {
+    const first = await chunks.next();
+    return { chunks, first, controller, release: () => clientSignal.removeEventListener("abort", abort) };
+  } catch (error) {
+    clientSignal.removeEventListener("abort", abort);
+    if (timedOut)
+      throw upstreamTimeout(`The model server did not answer within ${env().OLLAMA_TIMEOUT_MS} ms.`);
+    throw toOpenAIError(error, request.model);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function createChatCompletion(
+  request: ChatCompletionRequest,
+  signal: AbortSignal,
+  headers: Record<string, string>,
+  onFinish: (outcome: CompletionOutcome) => void,
+): Promise<Response> {
+  const upstream = await openUpstream(request, signal);
+  if (request.stream) return streamCompletion(request, upstream, headers, onFinish);
+
+  let content = "";
+  const toolCalls: OllamaToolCall[] = [];
+  let last: OllamaChatChunk | undefined;
+  try {
+    for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
+      content += step.value.message?.content ?? "";
+      toolCalls.push(...(step.value.message?.tool_calls ?? []));
+      last = step.value;
+    }
+  } catch (error) {
+    const failure = toOpenAIError(error, request.model);
+    onFinish({ model: request.model, promptTokens: 0, completionTokens: 0, status: failure.status });
+    throw failure;
+  } finally {
+    upstream.release();
+  }
+  const usage = {
+    prompt_tokens: last?.prompt_eval_count ?? 0,
+    completion_tokens: last?.eval_count ?? 0,
+    total_tokens: (last?.prompt_eval_count ?? 0) + (last?.eval_count ?? 0),
+  };
+  onFinish({
+    model: request.model,
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    status: 200,
+  });
+  return Response.json(
+    {
+      id: completionId(),
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: request.model,
+      system_fingerprint: FINGERPRINT,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content,
+            refusal: null,
+            ...(toolCalls.length ? { tool_calls: openAIToolCalls(toolCalls, 0) } : {}),
+          },
+          logprobs: null,
+          finish_reason: finishReason(last?.done_reason, toolCalls.length > 0),
+        },
+      ],
+      usage,
+    },
+    { headers },
+  );
+}
+
+function streamCompletion(
+  request: ChatCompletionRequest,
+  upstream: Awaited<ReturnType<typeof openUpstream>>,
+  headers: Record<string, string>,
+  onFinish: (outcome: CompletionOutcome) => void,
+): Response {
+  const id = completionId();
+  const created = Math.floor(Date.now() / 1000);
+  const includeUsage = request.stream_options?.include_usage === true;
+  const encoder = new TextEncoder();
+  const event = (payload: unknown) => encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    event({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model: request.model,
+      system_fingerprint: FINGERPRINT,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      // OpenAI puts usage:null on every chunk when usage was asked for.
+      ...(includeUsage ? { usage: null } : {}),
+    });
+
+  let step: IteratorResult<OllamaChatChunk> | undefined = upstream.first;
+  let toolCallCount = 0;
+  let last: OllamaChatChunk | undefined;
+  let finished = false;
+  const finish = (status: number) => {
+    if (finished) return;
+    finished = true;
+    upstream.release();
+    onFinish({
+      model: request.model,
+      promptTokens: last?.prompt_eval_count ?? 0,
+      completionTokens: last?.eval_count ?? 0,
+      status,
+    });
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // The role goes first, on its own, as OpenAI does; the .stream() helper requires it.
+      controller.enqueue(chunk({ role: "assistant", content: "" }));
+    },
+    async pull(controller) {
+      try {
+        step ??= await upstream.chunks.next();
+        const current = step;
+        step = undefined;
+        if (current.done) {
+          controller.enqueue(chunk({}, finishReason(last?.done_reason, toolCallCount > 0)));
+          if (includeUsage) {
+            const promptTokens = last?.prompt_eval_count ?? 0;
+            const completionTokens = last?.eval_count ?? 0;
+            controller.enqueue(
+              event({
+                id,
+                object: "chat.completion.chunk",
+                created,
+                model: request.model,
+                system_fingerprint: FINGERPRINT,
+                choices: [],
+                usage: {
+                  prompt_tokens: promptTokens,
+                  completion_tokens: completionTokens,
+                  total_tokens: promptTokens + completionTokens,
+                },
+              }),
+            );
+          }
+          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+          controller.close();
+          finish(200);
+          return;
+        }
+        last = current.value;
+        const content = current.value.message?.content;
+        if (content) controller.enqueue(chunk({ content }));
+        const calls = current.value.message?.tool_calls;
+        if (calls?.length) {
+          controller.enqueue(chunk({ tool_calls: openAIToolCalls(calls, toolCallCount) }));
+          toolCallCount += calls.length;
+        }
+      } catch (error) {
+        // Headers are sent: report the failure in-band, the way the openai client surfaces it.
+        const failure = toOpenAIError(error, request.model);
+        controller.enqueue(event(failure.toJSON()));
+        controller.close();
+        finish(failure.status);
+      }
+    },
+    cancel() {
+      // The client went away: stop Ollama at once.
+      upstream.controller.abort();
+      finish(499);
+    },
+  });
+
+  return new Response(body, {
+    headers: {
+      ...headers,
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      "X-Accel-Buffering": "no",
+    },
+  });
+}

@@ -1,0 +1,44 @@
+import { listModels, type OllamaModel } from "../ollama/client.server";
+import { toOpenAIError } from "./chat-completion.server";
+import { modelNotFound } from "./errors.server";
+
+/** Ollama names default their tag to "latest": "llama3.2" and "llama3.2:latest" are one model. */
+export function canonicalModelName(name: string) {
+  const lastSegment = name.split("/").at(-1) ?? name;
+  return (lastSegment.includes(":") ? name : `${name}:latest`).toLowerCase();
+}
+
+function toOpenAIModel(model: OllamaModel, id = model.name) {
+  const parts = model.name.split("/");
+  return {
+    id,
+    object: "model" as const,
+    created: model.modifiedAt ? Math.floor(Date.parse(model.modifiedAt) / 1000) : 0,
+    // The namespace, as Ollama's own /v1 layer reports it: "library" for official models.
+    owned_by: parts.length > 1 ? parts.at(-2)! : "library",
+  };
+}
+
+async function installedModels() {
+  try {
+    return await listModels();
+  } catch (error) {
+    throw toOpenAIError(error, "");
+  }
+}
+
+export async function listOpenAIModels(allowed: (model: string) => boolean) {
+  const models = await installedModels();
+  return {
+    object: "list" as const,
+    data: models.filter((model) => allowed(model.name)).map((model) => toOpenAIModel(model)),
+  };
+}
+
+export async function retrieveOpenAIModel(id: string, allowed: (model: string) => boolean) {
+  const models = await installedModels();
+  const wanted = canonicalModelName(id);
+  const model = models.find((candidate) => canonicalModelName(candidate.name) === wanted);
+  if (!model || !allowed(model.name)) throw modelNotFound(id);
+  return toOpenAIModel(model, id);
+}

@@ -1,0 +1,61 @@
+import { env } from "../env.server";
+import { invalidRequest, OpenAIError } from "./errors.server";
+
+/**
+ * Reads a JSON request body for /api/v1: 415 unless it is JSON, 413 when larger than
+ * MAX_REQUEST_BYTES (checked on Content-Length and again while reading, for chunked bodies),
+ * 400 when it does not parse.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new OpenAIError(
+      415,
+      "Send the request body as JSON (Content-Type: application/json).",
+      "invalid_request_error",
+    );
+  }
+  const limit = env().MAX_REQUEST_BYTES;
+  const tooLarge = () =>
+    new OpenAIError(
+      413,
+      `The request body is larger than ${limit} bytes.`,
+      "invalid_request_error",
+      "request_too_large",
+    );
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
+
+  const reader = request.body?.getReader();
+  if (!reader) throw invalidRequest("The request body is empty; send a JSON object.");
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    parts.push(read.value);
+  }
+  const text = Buffer.concat(parts).toString("utf8");
+  if (!text.trim()) throw invalidRequest("The request body is empty; send a JSON object.");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest(
+      `The request body is not valid JSON: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
+
+export const methodNotAllowed = (method: string, allowed: string) =>
+  new OpenAIError(
+    405,
+    `Method ${method} is not allowed here; use ${allowed}.`,
+    "invalid_request_error",
+    "method_not_allowed",
+    null,
+    {
+      Allow: allowed,
+    },
+  );
