@@ -15,6 +15,9 @@ export default [
   ]),
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
   route("theme", "routes/theme.ts"),
+  route("docs/api", "routes/docs/api.tsx"),
   route("api/health", "routes/api/health.ts"),
+  route("api/v1/openapi.json", "routes/api/v1/openapi.ts"),
+  route("api/v1/*", "routes/api/v1/not-found.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

@@ -199,6 +199,9 @@ export function toOllamaMessages(messages: ChatCompletionRequest["messages"]): O
           tool_call_id: message.tool_call_id,
           ...(toolNames.has(message.tool_call_id) ? { tool_name: toolNames.get(message.tool_call_id) } : {}),
         };
+      default:
+        // The schema admits no other role; this keeps the mapping total if it ever does.
+        throw invalidRequest("Unsupported message role.", `messages[${index}].role`);
     }
   });
 }

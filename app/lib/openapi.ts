@@ -1,0 +1,240 @@
+/**
+ * OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json. The /docs/api page is written
+ * from the same facts; a test checks that every path documented here answers.
+ */
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
+
+const rateLimitHeaders = {
+  "x-ratelimit-limit-requests": { schema: { type: "integer" }, description: "Requests allowed per window." },
+  "x-ratelimit-remaining-requests": {
+    schema: { type: "integer" },
+    description: "Requests left in this window.",
+  },
+  "x-ratelimit-reset-requests": {
+    schema: { type: "string", examples: ["1s", "6m0s"] },
+    description: "Time until the request allowance is full again.",
+  },
+  "x-request-id": { schema: { type: "string" }, description: "Identifies the request in our logs." },
+};
+
+const commonErrors = {
+  "400": errorResponse("Invalid request (the envelope's `param` names the field)."),
+  "401": errorResponse("Missing, unknown, revoked or expired API key."),
+  "403": errorResponse("The key may not use this model, or the account is disabled."),
+  "404": errorResponse("Unknown model (`code: model_not_found`)."),
+  "429": {
+    ...errorResponse("Rate limit exceeded (`code: rate_limit_exceeded`); see `Retry-After`."),
+    headers: { "retry-after": { schema: { type: "integer" }, description: "Seconds to wait." } },
+  },
+  "502": errorResponse("The model server failed."),
+  "503": errorResponse("The model server is unreachable or busy."),
+  "504": errorResponse("The model server did not answer in time."),
+};
+
+export function openApiDocument(serverUrl: string, version: string) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "CustomChatAI OpenAI-compatible API",
+      version,
+      description:
+        "Chat completions, models and embeddings over the organisation's Ollama models, in OpenAI's wire format. Authenticate with `Authorization: Bearer <API key>` (create keys at /settings/keys).",
+    },
+    servers: [{ url: `${serverUrl}/api/v1` }],
+    security: [{ bearer: [] }],
+    paths: {
+      "/chat/completions": {
+        post: {
+          summary: "Create a chat completion (streamed with `stream: true`)",
+          operationId: "createChatCompletion",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/ChatCompletionRequest" } },
+            },
+          },
+          responses: {
+            "200": {
+              description:
+                'A `chat.completion` object, or with `stream: true` a `text/event-stream` of `chat.completion.chunk` objects ending with `data: [DONE]`. A failure after the stream started arrives as a `data: {"error": {...}}` event.',
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": { schema: { $ref: "#/components/schemas/ChatCompletion" } },
+                "text/event-stream": { schema: { type: "string" } },
+              },
+            },
+            ...commonErrors,
+            "413": errorResponse("Request body too large."),
+            "415": errorResponse("The body is not JSON."),
+          },
+        },
+      },
+      "/models": {
+        get: {
+          summary: "List the models this key may use",
+          operationId: "listModels",
+          responses: {
+            "200": {
+              description: "The installed Ollama models (filtered by the key's allow-list).",
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": {
+                  schema: {
+                    type: "object",
+                    required: ["object", "data"],
+                    properties: {
+                      object: { const: "list" },
+                      data: { type: "array", items: { $ref: "#/components/schemas/Model" } },
+                    },
+                  },
+                },
+              },
+            },
+            ...commonErrors,
+          },
+        },
+      },
+      "/models/{model}": {
+        get: {
+          summary: "Retrieve one model (ids may contain `/`, sent as `%2F`, and `:`)",
+          operationId: "retrieveModel",
+          parameters: [{ name: "model", in: "path", required: true, schema: { type: "string" } }],
+          responses: {
+            "200": {
+              description: "The model.",
+              headers: rateLimitHeaders,
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Model" } } },
+            },
+            ...commonErrors,
+          },
+        },
+      },
+      "/embeddings": {
+        post: {
+          summary: "Create embeddings (Ollama's /api/embed)",
+          operationId: "createEmbedding",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["model", "input"],
+                  properties: {
+                    model: { type: "string" },
+                    input: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+                    dimensions: { type: "integer" },
+                    encoding_format: { enum: ["float", "base64"] },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": {
+              description: "One embedding per input, with `usage.prompt_tokens` from Ollama.",
+              headers: rateLimitHeaders,
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            ...commonErrors,
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An API key from /settings/keys." },
+      },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["message", "type", "param", "code"],
+              properties: {
+                message: { type: "string" },
+                type: { type: "string" },
+                param: { type: ["string", "null"] },
+                code: { type: ["string", "null"] },
+              },
+            },
+          },
+        },
+        Model: {
+          type: "object",
+          required: ["id", "object", "created", "owned_by"],
+          properties: {
+            id: { type: "string" },
+            object: { const: "model" },
+            created: { type: "integer" },
+            owned_by: { type: "string" },
+          },
+        },
+        ChatCompletionRequest: {
+          type: "object",
+          required: ["model", "messages"],
+          properties: {
+            model: { type: "string" },
+            messages: {
+              type: "array",
+              minItems: 1,
+              items: {
+                type: "object",
+                required: ["role"],
+                properties: {
+                  role: { enum: ["system", "developer", "user", "assistant", "tool"] },
+                  content: {
+                    description:
+                      "A string, or an array of parts (`text`; `image_url` with a data: URL for user messages).",
+                  },
+                  tool_calls: { type: "array" },
+                  tool_call_id: { type: "string" },
+                },
+              },
+            },
+            stream: { type: "boolean" },
+            stream_options: { type: "object", properties: { include_usage: { type: "boolean" } } },
+            temperature: { type: "number", minimum: 0, maximum: 2 },
+            top_p: { type: "number", minimum: 0, maximum: 1 },
+            max_tokens: { type: "integer" },
+            max_completion_tokens: { type: "integer" },
+            stop: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" }, maxItems: 4 }] },
+            seed: { type: "integer" },
+            frequency_penalty: { type: "number" },
+            presence_penalty: { type: "number" },
+            n: { type: "integer", const: 1, description: "Only 1 is supported." },
+            response_format: { type: "object", description: "`text`, `json_object` or `json_schema`." },
+            tools: { type: "array" },
+            tool_choice: {},
+            user: { type: "string" },
+          },
+        },
+        ChatCompletion: {
+          type: "object",
+          required: ["id", "object", "created", "model", "choices", "usage"],
+          properties: {
+            id: { type: "string" },
+            object: { const: "chat.completion" },
+            created: { type: "integer" },
+            model: { type: "string" },
+            choices: { type: "array" },
+            usage: {
+              type: "object",
+              properties: {
+                prompt_tokens: { type: "integer" },
+                completion_tokens: { type: "integer" },
+                total_tokens: { type: "integer" },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
