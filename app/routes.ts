@@ -9,6 +9,9 @@ export default [
   route("auth/:provider/callback", "routes/auth/oauth-callback.tsx"),
   route("settings", "routes/settings/account.tsx"),
   route("settings/chat", "routes/settings/chat.tsx"),
+  route("settings/keys", "routes/settings/keys.tsx"),
+  route("settings/usage", "routes/settings/usage.tsx"),
+  route("dashboard/keys", "routes/settings/dashboard-keys.ts"),
   route("chat", "routes/chat/layout.tsx", [
     index("routes/chat/new.tsx"),
     route(":chatId", "routes/chat/chat.tsx"),
@@ -16,5 +19,6 @@ export default [
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
   route("theme", "routes/theme.ts"),
   route("api/health", "routes/api/health.ts"),
+  route("api/v1/me", "routes/api/v1/me.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;
