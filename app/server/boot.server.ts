@@ -1,3 +1,4 @@
+import { stopUsage } from "./api/usage.server";
 import { abortAllGenerations } from "./chat/generation.server";
 import { closeLiveStore } from "./chat/live.server";
 import { closeDatabase, initDatabase } from "./db.server";
@@ -37,5 +38,7 @@ export async function shutdown() {
   // database closes.
   await abortAllGenerations().catch(() => {});
   await closeLiveStore();
+  // Buffered API usage is written before the database closes.
+  await stopUsage();
   await Promise.allSettled([closeRedis(), closeDatabase()]);
 }

@@ -81,6 +81,11 @@ export const envSchema = z
     SESSION_MAX_AGE_DAYS: integer(30, 1, 365),
     RATE_LIMIT_REQUESTS: integer(100, 1, 1_000_000),
     RATE_LIMIT_WINDOW: integer(60_000, 1_000, 86_400_000),
+    // Default tokens per minute per API key; 0 = no token limit unless an admin sets one on a key.
+    RATE_LIMIT_TOKENS_PER_MINUTE: integer(0, 0, 1_000_000_000),
+    // Raw API usage events are deleted after this many days; daily roll-ups after USAGE_DAILY_RETENTION_DAYS.
+    USAGE_RETENTION_DAYS: integer(90, 1, 3650),
+    USAGE_DAILY_RETENTION_DAYS: integer(730, 1, 36_500),
     LOGIN_MAX_FAILURES: integer(5, 1, 1000),
     LOGIN_MAX_FAILURES_PER_IP: integer(50, 1, 100_000),
     LOGIN_BLOCK_SECONDS: integer(900, 1, 86_400),

@@ -17,6 +17,9 @@ export function createLimiter(options: IRateLimiterOptions & { keyPrefix: string
   return new RateLimiterRedis({
     ...options,
     storeClient: client,
+    // Answer from the insurance limiter at once while the connection is down, instead of waiting
+    // for a command to time out.
+    rejectIfRedisNotReady: true,
     // Commands fail fast while Redis is away (see redis.server.ts), so the insurance limiter answers.
     insuranceLimiter: new RateLimiterMemory(options),
   });

@@ -39,7 +39,14 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
         <Link to="/settings/chat" className="text-indigo-600 underline dark:text-indigo-400">
           Chat settings
         </Link>{" "}
-        (default system prompt{user.role === "ADMIN" ? ", default model" : ""})
+        (default system prompt{user.role === "ADMIN" ? ", default model" : ""}) ·{" "}
+        <Link to="/settings/keys" className="text-indigo-600 underline dark:text-indigo-400">
+          API keys
+        </Link>{" "}
+        ·{" "}
+        <Link to="/settings/usage" className="text-indigo-600 underline dark:text-indigo-400">
+          API usage
+        </Link>
       </p>
       <section>
         <h2 className="mb-2 text-lg font-semibold">Sessions</h2>

@@ -37,8 +37,9 @@ export async function listOpenAIModels(allowed: (model: string) => boolean) {
 
 export async function retrieveOpenAIModel(id: string, allowed: (model: string) => boolean) {
   const models = await installedModels();
-  const wanted = canonicalModelName(id);
-  const model = models.find((candidate) => canonicalModelName(candidate.name) === wanted);
+  // Ollama matches names case-insensitively, with the tag defaulting to "latest".
+  const wanted = canonicalModelName(id).toLowerCase();
+  const model = models.find((candidate) => canonicalModelName(candidate.name).toLowerCase() === wanted);
   if (!model || !allowed(model.name)) throw modelNotFound(id);
   return toOpenAIModel(model, id);
 }

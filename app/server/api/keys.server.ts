@@ -1,0 +1,244 @@
+import { createHash, randomBytes } from "node:crypto";
+import { API_KEY_PREFIX, type CreateKeyInput } from "~/lib/api-key-schemas";
+import { db } from "../db.server";
+import { env } from "../env.server";
+import { errorFields, log } from "../log.server";
+import { invalidApiKey, missingApiKey, OpenAIError } from "../openai/errors.server";
+
+/**
+ * API keys: `ccai-` + 256 random bits in base64url. Only the SHA-256 of the whole token is stored
+ * (a leaked database cannot be replayed; a fast hash is enough because the token is random, not a
+ * password). `prefix` — the first 8 characters after `ccai-` — is kept in clear to tell keys apart.
+ */
+const VISIBLE_CHARS = API_KEY_PREFIX.length + 8;
+
+export function hashToken(token: string) {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export function generateToken() {
+  return API_KEY_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** Everything about a key that may be shown; never the hash. */
+const keySelect = {
+  id: true,
+  name: true,
+  prefix: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  revokedAt: true,
+  allowedModels: true,
+  rateLimitRequests: true,
+  rateLimitTokensPerMinute: true,
+} as const;
+
+export type ApiKeyStatus = "active" | "revoked" | "expired";
+export function keyStatus(key: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date()) {
+  if (key.revokedAt) return "revoked";
+  if (key.expiresAt && key.expiresAt <= now) return "expired";
+  return "active";
+}
+
+/** Creates a key; the returned token is the only time it exists anywhere outside the client. */
+export async function createApiKey(userId: string, input: CreateKeyInput) {
+  const token = generateToken();
+  const key = await db().apiKey.create({
+    data: {
+      userId,
+      name: input.name,
+      prefix: token.slice(0, VISIBLE_CHARS),
+      hash: hashToken(token),
+      expiresAt: input.expiresAt,
+      allowedModels: input.allowedModels,
+    },
+    select: keySelect,
+  });
+  log.info("api key created", { userId, keyId: key.id });
+  return { key, token };
+}
+
+export function listApiKeys(userId: string) {
+  return db().apiKey.findMany({ where: { userId }, orderBy: { createdAt: "desc" }, select: keySelect });
+}
+
+/** Every key of every user, for the admin overrides section. */
+export function listAllApiKeys() {
+  return db().apiKey.findMany({
+    where: { revokedAt: null },
+    orderBy: { createdAt: "desc" },
+    take: 500,
+    select: { ...keySelect, user: { select: { email: true } } },
+  });
+}
+
+/** Revokes one of the user's own keys. Returns false when there is no such active key. */
+export async function revokeApiKey(userId: string, keyId: string) {
+  const revoked = await db().apiKey.updateMany({
+    where: { id: keyId, userId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  forgetCachedKey(keyId);
+  if (revoked.count) log.info("api key revoked", { userId, keyId });
+  return revoked.count === 1;
+}
+
+export async function setApiKeyLimits(
+  keyId: string,
+  limits: { rateLimitRequests: number | null; rateLimitTokensPerMinute: number | null },
+) {
+  const updated = await db().apiKey.updateMany({ where: { id: keyId }, data: limits });
+  forgetCachedKey(keyId);
+  return updated.count === 1;
+}
+
+export interface ApiLimits {
+  /** Requests admitted per `windowMs`, for this key. */
+  requests: number;
+  windowMs: number;
+  /** Tokens per minute for this key; null = no token limit. */
+  tokensPerMinute: number | null;
+}
+
+export interface ApiPrincipal {
+  userId: string;
+  keyId: string;
+  /** Empty = every model. */
+  allowedModels: string[];
+  limits: ApiLimits;
+}
+
+interface KeyRecord {
+  id: string;
+  userId: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  allowedModels: string[];
+  rateLimitRequests: number | null;
+  rateLimitTokensPerMinute: number | null;
+  user: { disabledAt: Date | null };
+}
+
+/**
+ * Looked-up keys are remembered for at most CACHE_MS per process, so revoking a key, disabling its
+ * user or changing its limits reaches every replica within that time (the replica that revokes
+ * forgets at once). Only found keys are cached: unknown tokens always go to the database, so a
+ * flood of random tokens cannot push real keys out of the cache.
+ */
+export const KEY_CACHE_MS = 500;
+const CACHE_MAX_ENTRIES = 10_000;
+const cache = new Map<string, { at: number; record: KeyRecord }>();
+
+function forgetCachedKey(keyId: string) {
+  for (const [hash, entry] of cache) if (entry.record.id === keyId) cache.delete(hash);
+}
+
+async function findKey(hash: string): Promise<KeyRecord | null> {
+  const now = Date.now();
+  const hit = cache.get(hash);
+  if (hit && now - hit.at < KEY_CACHE_MS) return hit.record;
+  const record = await db().apiKey.findUnique({
+    where: { hash },
+    select: {
+      id: true,
+      userId: true,
+      expiresAt: true,
+      revokedAt: true,
+      allowedModels: true,
+      rateLimitRequests: true,
+      rateLimitTokensPerMinute: true,
+      user: { select: { disabledAt: true } },
+    },
+  });
+  if (!record) {
+    cache.delete(hash);
+    return null;
+  }
+  if (cache.size >= CACHE_MAX_ENTRIES) {
+    // Maps iterate in insertion order: drop the oldest entry.
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.delete(hash);
+  cache.set(hash, { at: now, record });
+  return record;
+}
+
+/** lastUsedAt is written at most once a minute per key per process, after the response is under way. */
+const LAST_USED_EVERY_MS = 60_000;
+const lastUsedWritten = new Map<string, number>();
+
+function touchLastUsed(keyId: string) {
+  const now = Date.now();
+  if (now - (lastUsedWritten.get(keyId) ?? 0) < LAST_USED_EVERY_MS) return;
+  lastUsedWritten.set(keyId, now);
+  if (lastUsedWritten.size > CACHE_MAX_ENTRIES) {
+    for (const [id, at] of lastUsedWritten) if (now - at >= LAST_USED_EVERY_MS) lastUsedWritten.delete(id);
+  }
+  db()
+    .apiKey.update({ where: { id: keyId }, data: { lastUsedAt: new Date(now) }, select: { id: true } })
+    .catch((error) => log.warn("could not record api key use", { keyId, ...errorFields(error) }));
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * The API key guard for /api/v1: `Authorization: Bearer <key>` only, like OpenAI. Throws the
+ * OpenAI envelope: 401 for a missing, unknown, revoked or expired key; 403 for a disabled user.
+ */
+export async function requireApiKey(request: Request): Promise<ApiPrincipal> {
+  const header = request.headers.get("authorization");
+  if (!header?.trim()) throw missingApiKey();
+  const token = BEARER.exec(header)?.[1];
+  if (!token) throw missingApiKey();
+  // Anything not shaped like one of our keys cannot match; skip the lookup.
+  if (!token.startsWith(API_KEY_PREFIX) || token.length > 200) throw invalidApiKey();
+  const record = await findKey(hashToken(token));
+  if (!record || keyStatus(record) !== "active") throw invalidApiKey();
+  if (record.user.disabledAt) {
+    throw new OpenAIError(
+      403,
+      "This account is disabled. Ask an administrator.",
+      "permission_error",
+      "account_disabled",
+    );
+  }
+  touchLastUsed(record.id);
+  const { RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW, RATE_LIMIT_TOKENS_PER_MINUTE } = env();
+  return {
+    userId: record.userId,
+    keyId: record.id,
+    allowedModels: record.allowedModels,
+    limits: {
+      requests: record.rateLimitRequests ?? RATE_LIMIT_REQUESTS,
+      windowMs: RATE_LIMIT_WINDOW,
+      tokensPerMinute: record.rateLimitTokensPerMinute ?? (RATE_LIMIT_TOKENS_PER_MINUTE || null),
+    },
+  };
+}
+
+/** Ollama treats `llama3.2` and `llama3.2:latest` as the same model; so do allow-lists. */
+export function canonicalModelName(model: string) {
+  const name = model.trim();
+  const lastSegment = name.slice(name.lastIndexOf("/") + 1);
+  return lastSegment.includes(":") ? name : `${name}:latest`;
+}
+
+export function isModelAllowed(principal: Pick<ApiPrincipal, "allowedModels">, model: string) {
+  if (principal.allowedModels.length === 0) return true;
+  const wanted = canonicalModelName(model);
+  return principal.allowedModels.some((allowed) => canonicalModelName(allowed) === wanted);
+}
+
+/** Throws a 403 envelope when the key's allow-list excludes `model`. */
+export function assertModelAllowed(principal: Pick<ApiPrincipal, "allowedModels">, model: string) {
+  if (isModelAllowed(principal, model)) return;
+  throw new OpenAIError(
+    403,
+    `This API key is not allowed to use the model \`${model}\`. Allowed models: ${principal.allowedModels.join(", ")}.`,
+    "permission_error",
+    "model_not_allowed",
+    "model",
+  );
+}

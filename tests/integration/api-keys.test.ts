@@ -1,0 +1,398 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type FakeOllama, startFakeOllama } from "../fakes/ollama";
+import { freePort, REDIS_URL, type RunningApp, redisPrefix, startApp } from "../support/app";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { Browser } from "../support/http";
+
+const LIMIT = 5;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let counter = 0;
+const email = (label: string) => `${label}-${++counter}-${Date.now()}@example.com`;
+
+async function signedIn(app: RunningApp, label: string) {
+  const browser = new Browser(app.url);
+  const response = await browser.signup(email(label));
+  expect(response.status).toBe(302);
+  return browser;
+}
+
+async function createKey(browser: Browser, fields: Record<string, string> = {}) {
+  const response = await browser.post("/settings/keys", {
+    intent: "create",
+    name: "test key",
+    expiresInDays: "",
+    expiresOn: "",
+    allowedModelsText: "",
+    ...fields,
+  });
+  const html = await response.text();
+  expect(response.status, html.slice(0, 500)).toBe(201);
+  const token = html.match(/data-testid="new-key-token"[^>]*value="([^"]+)"|value="(ccai-[\w-]+)"/);
+  const value = token?.[1] ?? token?.[2];
+  if (!value) throw new Error("no token in the page");
+  return { token: value, html };
+}
+
+function me(app: RunningApp, token: string | null, query = "") {
+  return fetch(`${app.url}/api/v1/me${query}`, {
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+  });
+}
+
+async function expectEnvelope(response: Response, status: number, code: string | null) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toContain("application/json");
+  const body = (await response.json()) as { error: Record<string, unknown> };
+  expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+  return body.error;
+}
+
+describe("API keys, limits and usage across two replicas sharing Redis", () => {
+  let database: TestDatabase;
+  let ollama: FakeOllama;
+  let replicas: RunningApp[];
+  let admin: Browser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("apikeys");
+    ollama = await startFakeOllama();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: redisPrefix(),
+      OLLAMA_URL: ollama.url,
+      RATE_LIMIT_REQUESTS: String(LIMIT),
+      RATE_LIMIT_WINDOW: "60000",
+      LOG_LEVEL: "debug",
+    };
+    replicas = await Promise.all([startApp(env), startApp(env)]);
+    // The first account is the administrator.
+    admin = await signedIn(replicas[0], "admin");
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas?.map((replica) => replica.stop()) ?? []);
+    await ollama?.close();
+    await database?.drop().catch(() => {});
+  });
+
+  test("a new key is shown once; only its SHA-256 and visible prefix are stored", async () => {
+    const browser = await signedIn(replicas[0], "create");
+    const { token } = await createKey(browser, { name: "My script" });
+    expect(token).toMatch(/^ccai-[A-Za-z0-9_-]{43}$/);
+
+    const rows = await database.query("SELECT * FROM api_keys WHERE name = 'My script'");
+    expect(rows).toHaveLength(1);
+    expect(rows[0].hash).toBe(createHash("sha256").update(token).digest("hex"));
+    expect(rows[0].prefix).toBe(token.slice(0, 13));
+    expect(JSON.stringify(rows[0])).not.toContain(token.slice(13));
+
+    const list = await (await browser.get("/settings/keys")).text();
+    expect(list).not.toContain(token);
+    expect(list).toContain(token.slice(0, 13));
+    expect(list).toContain("My script");
+
+    const response = await me(replicas[1], token);
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body).toMatchObject({ key_id: rows[0].id, user_id: rows[0].user_id, allowed_models: [] });
+  });
+
+  test("/dashboard/keys redirects to /settings/keys", async () => {
+    const response = await fetch(`${replicas[0].url}/dashboard/keys`, { redirect: "manual" });
+    expect(response.status).toBe(301);
+    expect(response.headers.get("location")).toBe("/settings/keys");
+  });
+
+  test("invalid form input is refused with field errors and nothing is stored", async () => {
+    const browser = await signedIn(replicas[0], "invalid");
+    const response = await browser.post("/settings/keys", {
+      intent: "create",
+      name: "  ",
+      expiresInDays: "-3",
+      expiresOn: "2001-01-01",
+      allowedModelsText: "",
+    });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain("Name the key");
+    expect(html).toContain("must be at least 1");
+    expect(html).toContain("Choose a date in the future");
+    expect(await database.query("SELECT id FROM api_keys WHERE name = '  '")).toHaveLength(0);
+  });
+
+  test("missing, malformed, unknown, revoked and expired keys get 401 envelopes; a disabled user 403", async () => {
+    const app = replicas[0];
+    const missing = await expectEnvelope(await me(app, null), 401, null);
+    expect(missing.type).toBe("invalid_request_error");
+    expect(missing.message).toContain("didn't provide an API key");
+    await expectEnvelope(
+      await fetch(`${app.url}/api/v1/me`, { headers: { authorization: "Basic abc" } }),
+      401,
+      null,
+    );
+    await expectEnvelope(await me(app, "ccai-not-a-real-key"), 401, "invalid_api_key");
+    await expectEnvelope(await me(app, "sk-something-else"), 401, "invalid_api_key");
+
+    const browser = await signedIn(app, "statuses");
+    const revoked = await createKey(browser, { name: "to revoke" });
+    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
+      createHash("sha256").update(revoked.token).digest("hex"),
+    ]);
+    const revoke = await browser.post("/settings/keys", { intent: "revoke", keyId: row.id });
+    expect(revoke.status).toBe(200);
+    expect(await revoke.text()).toMatch(/data-testid="key-status">revoked</);
+    await expectEnvelope(await me(app, revoked.token), 401, "invalid_api_key");
+    // Someone else cannot revoke (or learn about) this user's keys.
+    const other = await signedIn(app, "other");
+    const key = await createKey(browser, { name: "not yours" });
+    const [keyRow] = await database.query("SELECT id FROM api_keys WHERE name = 'not yours'");
+    expect((await other.post("/settings/keys", { intent: "revoke", keyId: keyRow.id })).status).toBe(404);
+    expect((await me(app, key.token)).status).toBe(200);
+
+    const expired = await createKey(browser, { name: "to expire", expiresInDays: "1" });
+    await database.query(
+      "UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE name = 'to expire'",
+    );
+    await expectEnvelope(await me(app, expired.token), 401, "invalid_api_key");
+    const page = await (await browser.get("/settings/keys")).text();
+    expect(page).toMatch(/data-testid="key-status">expired</);
+
+    const disabledUser = await signedIn(app, "disabled");
+    const disabledKey = await createKey(disabledUser);
+    await database.query(
+      "UPDATE users SET disabled_at = now() WHERE id = (SELECT user_id FROM api_keys WHERE hash = $1)",
+      [createHash("sha256").update(disabledKey.token).digest("hex")],
+    );
+    const forbidden = await expectEnvelope(await me(app, disabledKey.token), 403, "account_disabled");
+    expect(forbidden.message).toContain("disabled");
+  });
+
+  test("revoking on one replica stops the key on the other within one second", async () => {
+    const browser = await signedIn(replicas[0], "revoke-replica");
+    const { token } = await createKey(browser);
+    // Replica 1 has now looked the key up and cached it.
+    expect((await me(replicas[1], token)).status).toBe(200);
+    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
+      createHash("sha256").update(token).digest("hex"),
+    ]);
+    expect((await browser.post("/settings/keys", { intent: "revoke", keyId: row.id })).status).toBe(200);
+    await sleep(1000);
+    await expectEnvelope(await me(replicas[1], token), 401, "invalid_api_key");
+  });
+
+  test("a model allow-list is enforced with a 403 naming the model", async () => {
+    const browser = await signedIn(replicas[0], "allowlist");
+    const { token } = await createKey(browser, {
+      allowedModels: "qwen2.5:7b",
+      allowedModelsText: "llama3.2",
+    });
+    const body = await (await me(replicas[0], token)).json();
+    expect(body.allowed_models.sort()).toEqual(["llama3.2", "qwen2.5:7b"]);
+    expect((await me(replicas[0], token, "?model=llama3.2:latest")).status).toBe(200);
+    expect((await me(replicas[0], token, "?model=qwen2.5:7b")).status).toBe(200);
+    const refused = await me(replicas[0], token, "?model=mistral");
+    expect(refused.headers.get("x-ratelimit-limit-requests")).toBe(String(LIMIT));
+    const error = await expectEnvelope(refused, 403, "model_not_allowed");
+    expect(error.param).toBe("model");
+    expect(error.message).toContain("mistral");
+  });
+
+  test("two replicas sharing Redis admit exactly the limit; headers count down; then 429 with Retry-After", async () => {
+    const browser = await signedIn(replicas[0], "limits");
+    const { token } = await createKey(browser);
+    const statuses: number[] = [];
+    const remaining: string[] = [];
+    let rejected: Response | undefined;
+    for (let i = 0; i < LIMIT * 2 + 2; i++) {
+      const response = await me(replicas[i % 2], token);
+      statuses.push(response.status);
+      expect(response.headers.get("x-ratelimit-limit-requests")).toBe(String(LIMIT));
+      expect(response.headers.get("x-ratelimit-reset-requests")).toMatch(/^(\d+ms|\d+s|\d+m\d+s)$/);
+      if (response.status === 200)
+        remaining.push(response.headers.get("x-ratelimit-remaining-requests") ?? "");
+      if (response.status === 429 && !rejected) rejected = response;
+      else await response.body?.cancel();
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(LIMIT + 2);
+    expect(remaining).toEqual(["4", "3", "2", "1", "0"]);
+
+    if (!rejected) throw new Error("no 429");
+    const retryAfter = Number(rejected.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(rejected.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    const error = await expectEnvelope(rejected, 429, "rate_limit_exceeded");
+    expect(error.type).toBe("requests");
+  });
+
+  test("the user-wide limit holds across several keys of one user", async () => {
+    const browser = await signedIn(replicas[0], "user-limit");
+    const first = await createKey(browser, { name: "first" });
+    const second = await createKey(browser, { name: "second" });
+    let admitted = 0;
+    for (let i = 0; i < LIMIT * 2; i++) {
+      const response = await me(replicas[i % 2], i % 4 < 2 ? first.token : second.token);
+      if (response.status === 200) admitted++;
+      await response.body?.cancel();
+    }
+    expect(admitted).toBe(LIMIT);
+  });
+
+  test("an administrator's per-key overrides change the limit and add token headers", async () => {
+    const browser = await signedIn(replicas[0], "override");
+    const { token } = await createKey(browser);
+    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
+      createHash("sha256").update(token).digest("hex"),
+    ]);
+    const refused = await browser.post("/settings/keys", {
+      intent: "limits",
+      keyId: row.id,
+      rateLimitRequests: "2",
+    });
+    expect(refused.status).toBe(403);
+
+    const invalid = await admin.post("/settings/keys", {
+      intent: "limits",
+      keyId: row.id,
+      rateLimitRequests: "zero",
+      rateLimitTokensPerMinute: "",
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).toContain("Requests per window must be a whole number");
+
+    const saved = await admin.post("/settings/keys", {
+      intent: "limits",
+      keyId: row.id,
+      rateLimitRequests: "2",
+      rateLimitTokensPerMinute: "1000",
+    });
+    expect(saved.status).toBe(200);
+    expect(
+      await database.query(
+        "SELECT rate_limit_requests, rate_limit_tokens_per_minute FROM api_keys WHERE id = $1",
+        [row.id],
+      ),
+    ).toEqual([{ rate_limit_requests: 2, rate_limit_tokens_per_minute: 1000 }]);
+    const first = await me(replicas[0], token);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-ratelimit-limit-requests")).toBe("2");
+    expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("1000");
+    expect(first.headers.get("x-ratelimit-remaining-tokens")).toBe("1000");
+    expect((await me(replicas[0], token)).status).toBe(200);
+    await expectEnvelope(await me(replicas[0], token), 429, "rate_limit_exceeded");
+  });
+
+  test("usage is written in batches, rolled up per day, and shown on the usage page", async () => {
+    const browser = await signedIn(replicas[0], "usage");
+    const { token } = await createKey(browser, { name: "usage key", allowedModelsText: "llama3.2" });
+    const before = (replicas[0].output().match(/"msg":"api usage written"/g) ?? []).length;
+    const calls = 4;
+    await Promise.all(
+      Array.from({ length: calls }, () => me(replicas[0], token).then((r) => r.body?.cancel())),
+    );
+    // One more that is refused (403): counted as an error.
+    await me(replicas[0], token, "?model=mistral").then((r) => r.body?.cancel());
+
+    const [key] = await database.query("SELECT id, user_id FROM api_keys WHERE name = 'usage key'");
+    let daily: { requests: number; errors: number }[] = [];
+    for (let attempt = 0; attempt < 100; attempt++) {
+      daily = await database.query("SELECT requests, errors FROM usage_daily WHERE key_id = $1", [key.id]);
+      if (daily[0]?.requests === calls + 1) break;
+      await sleep(100);
+    }
+    expect(daily).toEqual([{ requests: calls + 1, errors: 1 }]);
+    const events = await database.query("SELECT endpoint, status FROM usage_events WHERE key_id = $1", [
+      key.id,
+    ]);
+    expect(events).toHaveLength(calls + 1);
+    expect(events.every((event) => event.endpoint === "/v1/me")).toBe(true);
+    const writes = (replicas[0].output().match(/"msg":"api usage written"/g) ?? []).length - before;
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThan(calls + 1);
+
+    const page = await (await browser.get("/settings/usage")).text();
+    expect(page).toContain("usage key");
+    expect(page).toMatch(/data-testid="usage-requests">5</);
+  });
+});
+
+describe("Redis going away and coming back", () => {
+  let database: TestDatabase;
+  let app: RunningApp;
+  let ollama: FakeOllama;
+  let port: number;
+
+  const startRedis = () =>
+    execFileSync("redis-server", [
+      "--port",
+      String(port),
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "yes",
+    ]);
+  const stopRedis = () => execFileSync("redis-cli", ["-p", String(port), "shutdown", "nosave"]);
+
+  async function health() {
+    return (await (await fetch(`${app.url}/api/health`)).json()) as { status: string };
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    startRedis();
+    database = await createTestDatabase("apiredis");
+    ollama = await startFakeOllama();
+    app = await startApp({
+      DATABASE_URL: database.url,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: "ccai-own:",
+      OLLAMA_URL: ollama.url,
+      RATE_LIMIT_REQUESTS: "3",
+    });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await ollama?.close();
+    try {
+      stopRedis();
+    } catch {}
+    await database?.drop().catch(() => {});
+  });
+
+  test("the API keeps serving on the insurance limiter, health says degraded, and Redis is used again", async () => {
+    const browser = await signedIn(app, "redis");
+    const { token } = await createKey(browser);
+    expect((await me(app, token)).status).toBe(200);
+    const redisKeys = () =>
+      execFileSync("redis-cli", ["-p", String(port), "--scan", "--pattern", "ccai-own:api-key*"]).toString();
+    expect(redisKeys()).toContain("ccai-own:api-key");
+
+    stopRedis();
+    for (let attempt = 0; attempt < 50 && (await health()).status !== "degraded"; attempt++) await sleep(200);
+    expect(await health()).toMatchObject({ status: "degraded" });
+    const during = await me(app, token);
+    expect(during.status).toBe(200);
+    expect(during.headers.get("x-ratelimit-limit-requests")).toBe("3");
+    // The insurance limiter still limits, per process.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await me(app, token)).status);
+    expect(statuses).toContain(429);
+    expect(app.output()).toContain("insurance limiter");
+
+    startRedis();
+    for (let attempt = 0; attempt < 50 && (await health()).status !== "ok"; attempt++) await sleep(200);
+    expect(await health()).toMatchObject({ status: "ok" });
+    // Redis was restarted empty: the key's count starts again there, and lands in Redis.
+    expect((await me(app, token)).status).toBe(200);
+    expect(redisKeys()).toContain("ccai-own:api-key");
+  });
+});

@@ -1,0 +1,443 @@
+import OpenAI from "openai";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { type FakeOllama, startFakeOllama } from "../fakes/ollama";
+import { REDIS_URL, type RunningApp, redisPrefix, startApp } from "../support/app";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { Browser } from "../support/http";
+
+/** The official `openai` npm client against the running app: what developers will actually use. */
+
+async function createKey(browser: Browser, fields: Record<string, string> = {}) {
+  const response = await browser.post("/settings/keys", { intent: "create", name: "test key", ...fields });
+  const token = (await response.text()).match(/value="(ccai-[\w-]+)"/)?.[1];
+  if (!token) throw new Error(`no key in the page (${response.status})`);
+  return token;
+}
+
+function expectEnvelope(body: unknown, status: number, response: Response) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+  const error = (body as { error: Record<string, unknown> }).error;
+  expect(Object.keys(error).sort()).toEqual(["code", "message", "param", "type"]);
+  expect(typeof error.message).toBe("string");
+  return error;
+}
+
+describe("OpenAI-compatible API with the official client", () => {
+  let database: TestDatabase;
+  let ollama: FakeOllama;
+  let app: RunningApp;
+  let browser: Browser;
+  let client: OpenAI;
+  let token: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("openai");
+    ollama = await startFakeOllama({
+      models: [
+        { name: "llama3.2:latest", capabilities: ["completion", "tools"] },
+        { name: "hf.co/org/model:Q4_K_M" },
+        { name: "all-minilm:latest", capabilities: ["embedding"], embeddingLength: 8 },
+      ],
+    });
+    app = await startApp({
+      DATABASE_URL: database.url,
+      OLLAMA_URL: ollama.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: redisPrefix(),
+      OLLAMA_TIMEOUT_MS: "1500",
+      MAX_REQUEST_BYTES: "20000",
+    });
+    browser = new Browser(app.url);
+    await browser.signup("developer@example.com");
+    token = await createKey(browser);
+    client = new OpenAI({ baseURL: `${app.url}/api/v1`, apiKey: token, maxRetries: 0 });
+  });
+
+  afterEach(() => ollama.reset());
+
+  afterAll(async () => {
+    await app?.stop();
+    await ollama?.close();
+    await database?.drop();
+  });
+
+  test("a plain completion: content, exact usage from Ollama, unique ids, request id and rate-limit headers", async () => {
+    ollama.setChat({ reply: "Hello from the fake.", promptEvalCount: 17, evalCount: 4 });
+    const { data, response } = await client.chat.completions
+      .create({
+        model: "llama3.2",
+        messages: [{ role: "user", content: "Hi" }],
+        temperature: 0.2,
+        max_completion_tokens: 50,
+      })
+      .withResponse();
+    expect(data.object).toBe("chat.completion");
+    expect(data.choices[0]).toMatchObject({
+      index: 0,
+      message: { role: "assistant", content: "Hello from the fake." },
+      finish_reason: "stop",
+    });
+    expect(data.usage).toEqual({ prompt_tokens: 17, completion_tokens: 4, total_tokens: 21 });
+    expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+    expect(Number(response.headers.get("x-ratelimit-limit-requests"))).toBeGreaterThan(0);
+    expect(response.headers.get("x-ratelimit-remaining-requests")).toMatch(/^\d+$/);
+    expect(response.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(ms|s|m\d+s)$|^\d+m\d+s$/);
+    // Sent to Ollama's native API, streamed, with the sampling options mapped.
+    expect(ollama.chats.at(-1)?.body).toMatchObject({
+      model: "llama3.2",
+      stream: true,
+      options: { temperature: 0.2, num_predict: 50 },
+    });
+    const again = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    expect(again.id).not.toBe(data.id);
+    expect(data.id).toMatch(/^chatcmpl-/);
+  });
+
+  test("streaming: role first, content pieces, a separate finish chunk, a usage chunk, then [DONE]", async () => {
+    ollama.setChat({ reply: "one two three", promptEvalCount: 9, evalCount: 3 });
+    const stream = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "count" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks[0].choices[0].delta.role).toBe("assistant");
+    const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("");
+    expect(text).toBe("one two three");
+    const finish = chunks.at(-2)!;
+    expect(finish.choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
+    });
+    expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
+    // OpenAI sends usage:null on every other chunk when usage was asked for.
+    expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
+  });
+
+  test("the .stream() helper's final completion has the text and usage", async () => {
+    ollama.setChat({ reply: "final answer here", promptEvalCount: 5, evalCount: 3 });
+    const runner = client.chat.completions.stream({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "go" }],
+      stream_options: { include_usage: true },
+    });
+    const completion = await runner.finalChatCompletion();
+    expect(completion.choices[0].message.content).toBe("final answer here");
+    expect(completion.choices[0].finish_reason).toBe("stop");
+    expect(completion.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 3 });
+  });
+
+  test("a mid-stream upstream failure reaches the client as an error", async () => {
+    ollama.setChat({
+      reply: "a b c d e",
+      failAfterTokens: { count: 2, error: "model runner has unexpectedly stopped" },
+    });
+    const stream = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+    });
+    const received: string[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
+      })(),
+    ).rejects.toThrow(/model runner has unexpectedly stopped/);
+    expect(received.join("")).toBe("a b");
+  });
+
+  test("breaking out of a stream aborts the Ollama request at once", async () => {
+    ollama.setChat({ reply: Array.from({ length: 200 }, (_, i) => `t${i}`).join(" "), tokenDelayMs: 20 });
+    const stream = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "long" }],
+      stream: true,
+    });
+    let seen = 0;
+    for await (const _chunk of stream) {
+      if (++seen === 3) break;
+    }
+    await ollama.waitFor(() => ollama.chats.at(-1)?.status === "cancelled", 3000);
+    expect(ollama.chats.at(-1)!.tokensSent).toBeLessThan(50);
+  });
+
+  test("tools: OpenAI string arguments and Ollama objects map both ways", async () => {
+    ollama.setChat({ toolCalls: [{ name: "get_weather", arguments: { city: "Tokyo" } }] });
+    const tools = [
+      {
+        type: "function" as const,
+        function: {
+          name: "get_weather",
+          parameters: { type: "object", properties: { city: { type: "string" } } },
+        },
+      },
+    ];
+    const first = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "Weather in Tokyo?" }],
+      tools,
+    });
+    const call = first.choices[0].message.tool_calls![0];
+    expect(first.choices[0].finish_reason).toBe("tool_calls");
+    expect(call.type).toBe("function");
+    expect(call.type === "function" && JSON.parse(call.function.arguments)).toEqual({ city: "Tokyo" });
+
+    ollama.setChat({ reply: "It is 11 degrees." });
+    await client.chat.completions.create({
+      model: "llama3.2",
+      tools,
+      messages: [
+        { role: "user", content: "Weather in Tokyo?" },
+        { role: "assistant", content: null, tool_calls: [call] },
+        { role: "tool", tool_call_id: call.id, content: "11 degrees celsius" },
+      ],
+    });
+    const sent = ollama.chats.at(-1)!.body.messages;
+    expect(sent[1].tool_calls[0].function.arguments).toEqual({ city: "Tokyo" });
+    expect(sent[2]).toMatchObject({ role: "tool", content: "11 degrees celsius", tool_name: "get_weather" });
+  });
+
+  test("data: image URLs become raw base64 images; remote image URLs are refused", async () => {
+    ollama.setChat({ reply: "a cat" });
+    await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+          ],
+        },
+      ],
+    });
+    expect(ollama.chats.at(-1)!.body.messages[0]).toEqual({
+      role: "user",
+      content: "What is this?",
+      images: ["iVBORw0KGgo="],
+    });
+    const remote = client.chat.completions.create({
+      model: "llama3.2",
+      messages: [
+        { role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] },
+      ],
+    });
+    await expect(remote).rejects.toMatchObject({ status: 400, param: "messages[0].content[0].image_url" });
+  });
+
+  test("response_format json_object and json_schema become Ollama's format", async () => {
+    ollama.setChat({ reply: '{"ok": true}' });
+    await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "json please" }],
+      response_format: { type: "json_object" },
+    });
+    expect(ollama.chats.at(-1)!.body.format).toBe("json");
+    const schema = { type: "object", properties: { ok: { type: "boolean" } } };
+    await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "json please" }],
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema } },
+    });
+    expect(ollama.chats.at(-1)!.body.format).toEqual(schema);
+  });
+
+  test("models: list, retrieve with %2F and :, and model_not_found", async () => {
+    const list = await client.models.list();
+    expect(list.data.map((model) => model.id).sort()).toEqual([
+      "all-minilm:latest",
+      "hf.co/org/model:Q4_K_M",
+      "llama3.2:latest",
+    ]);
+    expect(list.data.find((model) => model.id === "hf.co/org/model:Q4_K_M")).toMatchObject({
+      object: "model",
+      owned_by: "org",
+    });
+    const retrieved = await client.models.retrieve("hf.co/org/model:Q4_K_M");
+    expect(retrieved.id).toBe("hf.co/org/model:Q4_K_M");
+    expect((await client.models.retrieve("llama3.2")).id).toBe("llama3.2");
+    await expect(client.models.retrieve("nope:latest")).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
+  });
+
+  test("embeddings, float and the client's default base64", async () => {
+    const floats = await client.embeddings.create({
+      model: "all-minilm",
+      input: ["one", "two words"],
+      encoding_format: "float",
+    });
+    expect(floats.data).toHaveLength(2);
+    expect(floats.data[0].embedding).toHaveLength(8);
+    expect(floats.usage.prompt_tokens).toBe(3 + 4);
+    const decoded = await client.embeddings.create({ model: "all-minilm", input: "one" });
+    expect(decoded.data[0].embedding).toHaveLength(8);
+    expect(decoded.data[0].embedding[0]).toBeCloseTo(floats.data[0].embedding[0], 5);
+  });
+
+  test("error classes: 400 with param, n>1, 401, 404, 503 when Ollama is down, 502 upstream failure, 504 timeout", async () => {
+    await expect(
+      client.chat.completions.create({
+        model: "llama3.2",
+        messages: [{ role: "user", content: "x" }],
+        temperature: 7,
+      }),
+    ).rejects.toMatchObject({ status: 400, type: "invalid_request_error", param: "temperature" });
+    await expect(
+      client.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "x" }], n: 2 }),
+    ).rejects.toMatchObject({ status: 400, param: "n" });
+    await expect(client.chat.completions.create({ model: "llama3.2", messages: [] })).rejects.toMatchObject({
+      status: 400,
+    });
+    const stranger = new OpenAI({
+      baseURL: `${app.url}/api/v1`,
+      apiKey: "ccai-not-a-real-key",
+      maxRetries: 0,
+    });
+    await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(
+      client.chat.completions.create({ model: "missing-model", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toMatchObject({ status: 404, code: "model_not_found" });
+
+    ollama.setChat({ failBeforeStart: { status: 500, error: "model runner has unexpectedly stopped" } });
+    await expect(
+      client.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toMatchObject({ status: 502, type: "server_error" });
+
+    ollama.setChat({ reply: "late", firstTokenDelayMs: 4000 });
+    await expect(
+      client.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toMatchObject({ status: 504 });
+
+    await ollama.setDown(true);
+    try {
+      await expect(
+        client.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "x" }] }),
+      ).rejects.toMatchObject({ status: 503 });
+    } finally {
+      await ollama.setDown(false);
+    }
+  });
+
+  test("raw protocol errors: 405, 413, 415, bad JSON and unknown URLs, all in the envelope", async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const get = await fetch(`${app.url}/api/v1/chat/completions`, { headers: auth });
+    expect(expectEnvelope(await get.json(), 405, get).code).toBe("method_not_allowed");
+    const big = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "x".repeat(30_000) }] }),
+    });
+    expectEnvelope(await big.json(), 413, big);
+    const text = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "text/plain" },
+      body: "hello",
+    });
+    expectEnvelope(await text.json(), 415, text);
+    const broken = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expectEnvelope(await broken.json(), 400, broken);
+    const unknown = await fetch(`${app.url}/api/v1/completions/legacy`, { headers: auth });
+    expect(expectEnvelope(await unknown.json(), 404, unknown).code).toBe("unknown_url");
+  });
+
+  test("a key's model allow-list is enforced (403) and filters the model list", async () => {
+    const limited = await createKey(browser, { name: "limited", allowedModelsText: "all-minilm:latest" });
+    const limitedClient = new OpenAI({ baseURL: `${app.url}/api/v1`, apiKey: limited, maxRetries: 0 });
+    await expect(
+      limitedClient.chat.completions.create({
+        model: "llama3.2",
+        messages: [{ role: "user", content: "x" }],
+      }),
+    ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((await limitedClient.models.list()).data.map((model) => model.id)).toEqual(["all-minilm:latest"]);
+  });
+
+  test("usage is recorded with Ollama's exact counts, streamed calls included", async () => {
+    const usageToken = await createKey(browser, { name: "usage" });
+    const usageClient = new OpenAI({ baseURL: `${app.url}/api/v1`, apiKey: usageToken, maxRetries: 0 });
+    ollama.setChat({ reply: "counted", promptEvalCount: 100, evalCount: 10 });
+    await usageClient.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "a" }],
+    });
+    const stream = await usageClient.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "b" }],
+      stream: true,
+    });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    await expect
+      .poll(
+        async () =>
+          (
+            await database.query<{ requests: number; prompt: string; completion: string }>(
+              `SELECT sum(d.requests)::int AS requests, sum(d.prompt_tokens)::text AS prompt, sum(d.completion_tokens)::text AS completion
+               FROM usage_daily d JOIN api_keys k ON k.id = d.key_id WHERE k.name = 'usage' AND d.model = 'llama3.2'`,
+            )
+          )[0],
+        { timeout: 10_000 },
+      )
+      .toEqual({ requests: 2, prompt: "200", completion: "20" });
+  });
+});
+
+describe("rate limits with the official client", () => {
+  let database: TestDatabase;
+  let ollama: FakeOllama;
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("openai-limits");
+    ollama = await startFakeOllama();
+    app = await startApp({
+      DATABASE_URL: database.url,
+      OLLAMA_URL: ollama.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: redisPrefix(),
+      RATE_LIMIT_REQUESTS: "2",
+      RATE_LIMIT_WINDOW: "2000",
+    });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await ollama?.close();
+    await database?.drop();
+  });
+
+  test("over the limit: 429 envelope with Retry-After, which the client honours when it retries", async () => {
+    const browser = new Browser(app.url);
+    await browser.signup("limited@example.com");
+    const token = await createKey(browser);
+    const noRetry = new OpenAI({ baseURL: `${app.url}/api/v1`, apiKey: token, maxRetries: 0 });
+    await noRetry.models.list();
+    await noRetry.models.list();
+    const refused = await noRetry.models.list().catch((error) => error);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(refused).toMatchObject({ status: 429, code: "rate_limit_exceeded" });
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(2);
+    expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+
+    // With retries, the client waits Retry-After and gets through once the window has passed.
+    const patient = new OpenAI({ baseURL: `${app.url}/api/v1`, apiKey: token, maxRetries: 2 });
+    const { response } = await patient.models.list().withResponse();
+    expect(response.status).toBe(200);
+  });
+});
