@@ -365,6 +365,29 @@ describe("OpenAI-compatible API with the official client", () => {
     expect((await limitedClient.models.list()).data.map((model) => model.id)).toEqual(["all-minilm:latest"]);
   });
 
+  test("the OpenAPI document and /docs/api describe the same endpoints, and each one exists", async () => {
+    const spec = (await (await fetch(`${app.url}/api/v1/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(spec.openapi).toBe("3.1.0");
+    const docs = await (await browser.get("/docs/api")).text();
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const method of Object.keys(operations)) {
+        expect(docs).toContain(`${method.toUpperCase()} ${path.split("/{")[0]}`);
+        const concrete = path.replace("{model}", "llama3.2:latest");
+        const response = await fetch(`${app.url}/api/v1${concrete}`, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: method === "post" ? "{}" : undefined,
+        });
+        const body = (await response.json()) as { error?: { code: string } };
+        expect(body.error?.code, `${method} ${path}`).not.toBe("unknown_url");
+      }
+    }
+    for (const example of ["curl", "Python (openai)", "Node (openai)"]) expect(docs).toContain(example);
+  });
+
   test("usage is recorded with Ollama's exact counts, streamed calls included", async () => {
     const usageToken = await createKey(browser, { name: "usage" });
     const usageClient = new OpenAI({ baseURL: `${app.url}/api/v1`, apiKey: usageToken, maxRetries: 0 });

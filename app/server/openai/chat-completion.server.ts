@@ -214,42 +214,51 @@ function streamCompletion(
     },
     async pull(controller) {
       try {
-        step ??= await upstream.chunks.next();
-        const current = step;
-        step = undefined;
-        if (current.done) {
-          controller.enqueue(chunk({}, finishReason(last?.done_reason, toolCallCount > 0)));
-          if (includeUsage) {
-            const promptTokens = last?.prompt_eval_count ?? 0;
-            const completionTokens = last?.eval_count ?? 0;
-            controller.enqueue(
-              event({
-                id,
-                object: "chat.completion.chunk",
-                created,
-                model: request.model,
-                system_fingerprint: FINGERPRINT,
-                choices: [],
-                usage: {
-                  prompt_tokens: promptTokens,
-                  completion_tokens: completionTokens,
-                  total_tokens: promptTokens + completionTokens,
-                },
-              }),
-            );
+        // Keep reading until something is sent: a pull that enqueues nothing is not called again.
+        for (;;) {
+          step ??= await upstream.chunks.next();
+          const current = step;
+          step = undefined;
+          if (current.done) {
+            controller.enqueue(chunk({}, finishReason(last?.done_reason, toolCallCount > 0)));
+            if (includeUsage) {
+              const promptTokens = last?.prompt_eval_count ?? 0;
+              const completionTokens = last?.eval_count ?? 0;
+              controller.enqueue(
+                event({
+                  id,
+                  object: "chat.completion.chunk",
+                  created,
+                  model: request.model,
+                  system_fingerprint: FINGERPRINT,
+                  choices: [],
+                  usage: {
+                    prompt_tokens: promptTokens,
+                    completion_tokens: completionTokens,
+                    total_tokens: promptTokens + completionTokens,
+                  },
+                }),
+              );
+            }
+            controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+            controller.close();
+            finish(200);
+            return;
           }
-          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-          controller.close();
-          finish(200);
-          return;
-        }
-        last = current.value;
-        const content = current.value.message?.content;
-        if (content) controller.enqueue(chunk({ content }));
-        const calls = current.value.message?.tool_calls;
-        if (calls?.length) {
-          controller.enqueue(chunk({ tool_calls: openAIToolCalls(calls, toolCallCount) }));
-          toolCallCount += calls.length;
+          last = current.value;
+          let sent = false;
+          const content = current.value.message?.content;
+          if (content) {
+            controller.enqueue(chunk({ content }));
+            sent = true;
+          }
+          const calls = current.value.message?.tool_calls;
+          if (calls?.length) {
+            controller.enqueue(chunk({ tool_calls: openAIToolCalls(calls, toolCallCount) }));
+            toolCallCount += calls.length;
+            sent = true;
+          }
+          if (sent) return;
         }
       } catch (error) {
         // Headers are sent: report the failure in-band, the way the openai client surfaces it.
