@@ -6,6 +6,7 @@ export default [
   route("login", "routes/auth/login.tsx"),
   route("logout", "routes/auth/logout.ts"),
   route("settings", "routes/settings/account.tsx"),
+  route("search", "routes/chat/search.tsx"),
   route("theme", "routes/theme.ts"),
   route("api/health", "routes/api/health.ts"),
   route("*", "routes/not-found.tsx"),

@@ -19,6 +19,9 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
         <ThemeSwitch current={theme} redirectTo={location.pathname + location.search} />
         {user ? (
           <>
+            <Link to="/search" className="hover:underline">
+              Search
+            </Link>
             <Link to="/settings" className="hover:underline" data-testid="account-link">
               {user.name || user.email}
               {user.role === "ADMIN" ? (
