@@ -13,6 +13,8 @@ export default async function globalSetup() {
     REDIS_KEY_PREFIX: redisPrefix(),
     OLLAMA_URL: ollama.url,
   });
+  // Workers inherit the environment: tests that need rows the UI cannot create yet insert them.
+  process.env.E2E_DATABASE_URL = database.url;
   return async () => {
     await app.stop();
     await ollama.close();
