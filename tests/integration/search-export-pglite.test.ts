@@ -3,7 +3,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { exportResponse, findOwnChat } from "~/server/chat/export.server";
-import { searchChats } from "~/server/chat/search.server";
+import { messageCandidates, searchChats, tsQuerySql } from "~/server/chat/search.server";
 import { closeDatabase, db, initDatabase } from "~/server/db.server";
 import { tempDir } from "../support/app";
 import { parseCsv } from "../support/csv";
@@ -48,6 +48,35 @@ test("search: prefix match, highlights, ranking window and paging, one user only
   expect(last.hasMore).toBe(false);
   expect((await searchChats("u2", "streaming")).hits.map((hit) => hit.chatId)).toEqual(["c2", "c2"]);
   expect((await searchChats("nobody", "streaming")).hits).toEqual([]);
+});
+
+test("the bounded newest-first walk, its extension and the index path find the same newest matches", async () => {
+  // Oldest 1,200 say "streaming", every one says "padding", every 40th "sparse".
+  await db()
+    .$executeRaw`INSERT INTO chats (id, user_id, title, model) VALUES ('c3', 'u2', 'Padding', 'llama3.2')`;
+  await db().$executeRaw`INSERT INTO messages (chat_id, role, content)
+    SELECT 'c3', 'assistant', 'padding ' || g || CASE WHEN g <= 1200 THEN ' streaming' ELSE '' END
+                                                || CASE WHEN g % 40 = 0 THEN ' sparse' ELSE '' END
+    FROM generate_series(1, 2000) g`;
+  const ids = async (q: string, recentRows: number) =>
+    (await messageCandidates(["c3"], tsQuerySql(q), recentRows)).map((c) => c.message_id);
+  for (const q of ["streaming", "padding", "sparse", "nothing"]) {
+    // One window over the whole table is the plain answer: the newest 1,000 matches.
+    const expected = await ids(q, 1_000_000);
+    expect(expected.length, q).toBe(
+      Math.min(1000, { streaming: 1200, padding: 2000, sparse: 50, nothing: 0 }[q]!),
+    );
+    expect(
+      [...expected].sort((a, b) => Number(b! - a!)),
+      q,
+    ).toEqual(expected);
+    // 300 rows: "padding" fills a quarter of the 1,000 there and takes the 4× step; "streaming"
+    // (only in older messages) and "sparse" fall through to the index path. 100 rows: everything
+    // does. 2,500 rows: one window covers the table.
+    for (const recentRows of [300, 100, 2500]) {
+      expect(await ids(q, recentRows), `${q} with ${recentRows}`).toEqual(expected);
+    }
+  }
 });
 
 test("export: CSV and JSON stream from PGlite in batches", async () => {

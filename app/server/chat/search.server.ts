@@ -94,7 +94,7 @@ export function isSearchable(q: string) {
   return /[\p{L}\p{N}]/u.test(q);
 }
 
-interface Candidate {
+export interface Candidate {
   chat_id: string;
   message_id: bigint | null;
   rank: number;
@@ -109,22 +109,40 @@ interface Candidate {
  * rows match, but it prices the per-row `@@` check far below its real cost and estimates phrases as
  * if their words could be anywhere in the message, so it walks too eagerly, and a walk that finds
  * fewer matches than hoped reads the whole table (seconds at a million messages). So the walk is
- * bounded: first the newest RECENT_ROWS messages (any plan the planner likes, all bounded by that
- * range); only if they hold fewer than RANK_WINDOW matches, the word is uncommon and the older
- * messages are searched through the indexes, `m.id + 0` keeping the planner off the unbounded walk.
+ * bounded: it covers the newest RECENT_ROWS messages (any plan the planner likes is bounded by that
+ * range), possibly once more four times as many; if that has not found RANK_WINDOW matches, the
+ * word is uncommon and the older messages are searched through the indexes, with `m.id + 0`
+ * keeping the planner off the unbounded walk.
  */
-async function messageCandidates(chatIds: string[], query: Prisma.Sql): Promise<Candidate[]> {
+export async function messageCandidates(
+  chatIds: string[],
+  query: Prisma.Sql,
+  recentRows = RECENT_ROWS, // smaller in tests, to exercise every path on a small table
+): Promise<Candidate[]> {
   // Not Prisma's aggregate(): it wraps the table in an OFFSET subquery, which defeats PostgreSQL's
   // max-from-the-index shortcut and reads the whole primary key (100+ ms at a million rows).
   const [newest] = await db().$queryRaw<{ id: bigint | null }[]>`SELECT max(id) AS id FROM messages`;
-  const floor = (newest.id ?? 0n) - BigInt(RECENT_ROWS);
-  const recent = await db().$queryRaw<Candidate[]>`
-    SELECT m.chat_id, m.id AS message_id, ts_rank(m.search_vector, ${query}) AS rank, m.created_at AS at
-    FROM messages m
-    WHERE m.id > ${floor} AND m.chat_id = ANY(${chatIds}::text[]) AND m.search_vector @@ ${query}
-    ORDER BY m.id DESC
-    LIMIT ${RANK_WINDOW}`;
-  if (recent.length === RANK_WINDOW || floor <= 0n) return recent;
+  const top = newest.id ?? 0n;
+  const found: Candidate[] = [];
+  // Newest-first over the newest RECENT_ROWS messages, then, if they held at least a quarter of
+  // what is needed (so the word is common enough that walking on is the cheaper way), over four
+  // times as many: one bounded step instead of a cliff between "common" and "not common".
+  let floor = top;
+  for (const rows of [recentRows, recentRows * 4]) {
+    const ceiling = floor;
+    floor = top - BigInt(rows);
+    found.push(
+      ...(await db().$queryRaw<Candidate[]>`
+        SELECT m.chat_id, m.id AS message_id, ts_rank(m.search_vector, ${query}) AS rank, m.created_at AS at
+        FROM messages m
+        WHERE m.id > ${floor} AND m.id <= ${ceiling}
+          AND m.chat_id = ANY(${chatIds}::text[]) AND m.search_vector @@ ${query}
+        ORDER BY m.id DESC
+        LIMIT ${RANK_WINDOW - found.length}`),
+    );
+    if (found.length === RANK_WINDOW || floor <= 0n || found.length * 4 < RANK_WINDOW) break;
+  }
+  if (found.length === RANK_WINDOW || floor <= 0n) return found;
   // ts_rank outside the sort, so it is computed for the kept rows only.
   const older = await db().$queryRaw<Candidate[]>`
     SELECT chat_id, message_id, ts_rank(search_vector, ${query}) AS rank, at
@@ -133,9 +151,9 @@ async function messageCandidates(chatIds: string[], query: Prisma.Sql): Promise<
       FROM messages m
       WHERE m.id <= ${floor} AND m.chat_id = ANY(${chatIds}::text[]) AND m.search_vector @@ ${query}
       ORDER BY m.id + 0 DESC
-      LIMIT ${RANK_WINDOW - recent.length}
+      LIMIT ${RANK_WINDOW - found.length}
     ) newest`;
-  return [...recent, ...older];
+  return [...found, ...older];
 }
 
 /** The user's newest RANK_WINDOW chats whose title matches (a user has few chats; cheap either way). */
