@@ -22,6 +22,9 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
             <Link to="/chat" className="hover:underline">
               Chats
             </Link>
+            <Link to="/search" className="hover:underline">
+              Search
+            </Link>
             <Link to="/settings" className="hover:underline" data-testid="account-link">
               {user.name || user.email}
               {user.role === "ADMIN" ? (

@@ -49,6 +49,32 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
         </Link>
       </p>
       <section>
+        <h2 className="mb-2 text-lg font-semibold">Your chats</h2>
+        <p className="mb-4 text-sm text-zinc-600 dark:text-zinc-400">
+          Download every chat with all its messages.
+        </p>
+        <ul className="flex gap-4 text-sm" data-testid="export-links">
+          {(
+            [
+              ["json", "JSON"],
+              ["csv", "CSV"],
+              ["md", "Markdown"],
+            ] as const
+          ).map(([format, label]) => (
+            <li key={format}>
+              {/* A plain link: the export is a file download, not a page. */}
+              <a
+                href={`/chat/export?format=${format}`}
+                download
+                className="text-indigo-600 underline dark:text-indigo-400"
+              >
+                {label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section>
         <h2 className="mb-2 text-lg font-semibold">Sessions</h2>
         <p className="mb-4 text-sm text-zinc-600 dark:text-zinc-400">
           Signs you out on every device and browser, including this one.

@@ -1,0 +1,293 @@
+/**
+ * Chat export as JSON, CSV or Markdown, streamed: the body is produced batch by batch as the
+ * client reads it (a pull-based ReadableStream), so a history of any size is never held in memory,
+ * and a client that stops reading stops the database queries too.
+ *
+ * An export is not a snapshot: a message written while a long export runs may or may not be in it.
+ */
+import { db } from "../db.server";
+import { errorFields, log } from "../log.server";
+
+export const EXPORT_FORMATS = ["json", "csv", "md"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const MESSAGE_BATCH = 500;
+const CHAT_BATCH = 100;
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  json: "application/json; charset=utf-8",
+  csv: "text/csv; charset=utf-8; header=present",
+  md: "text/markdown; charset=utf-8",
+};
+
+/** `?format=`: absent means JSON; anything else unknown is null (the route answers 400). */
+export function parseExportFormat(value: string | null): ExportFormat | null {
+  if (value === null || value === "") return "json";
+  return (EXPORT_FORMATS as readonly string[]).includes(value) ? (value as ExportFormat) : null;
+}
+
+const chatSelect = {
+  id: true,
+  title: true,
+  model: true,
+  systemPrompt: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+const messageSelect = {
+  id: true,
+  role: true,
+  content: true,
+  status: true,
+  error: true,
+  model: true,
+  promptTokens: true,
+  completionTokens: true,
+  ttftMs: true,
+  totalMs: true,
+  createdAt: true,
+} as const;
+
+type ExportChat = { id: string; title: string; model: string; systemPrompt: string | null } & Record<
+  "createdAt" | "updatedAt",
+  Date
+>;
+type ExportMessage = Awaited<ReturnType<typeof messageBatch>>[number];
+
+/** The user's own chat, or null: someone else's chat and a missing one are indistinguishable. */
+export function findOwnChat(userId: string, chatId: string): Promise<ExportChat | null> {
+  return db().chat.findFirst({ where: { id: chatId, userId }, select: chatSelect });
+}
+
+/** The user's chats, oldest first, a page at a time by (created_at, id), which never change. */
+async function* ownChats(userId: string): AsyncGenerator<ExportChat> {
+  let after: { createdAt: Date; id: string } | undefined;
+  while (true) {
+    const chats: ExportChat[] = await db().chat.findMany({
+      where: {
+        userId,
+        ...(after && {
+          OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }],
+        }),
+      },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      take: CHAT_BATCH,
+      select: chatSelect,
+    });
+    yield* chats;
+    if (chats.length < CHAT_BATCH) return;
+    after = chats[chats.length - 1];
+  }
+}
+
+function messageBatch(chatId: string, afterId: bigint) {
+  return db().message.findMany({
+    where: { chatId, id: { gt: afterId } },
+    orderBy: { id: "asc" },
+    take: MESSAGE_BATCH,
+    select: messageSelect,
+  });
+}
+
+/** A chat's messages in order, MESSAGE_BATCH at a time (keyset on id, the messages_chat_id_id index). */
+async function* messageBatches(chatId: string): AsyncGenerator<ExportMessage[]> {
+  let afterId = 0n;
+  while (true) {
+    const batch = await messageBatch(chatId, afterId);
+    if (batch.length > 0) yield batch;
+    if (batch.length < MESSAGE_BATCH) return;
+    afterId = batch[batch.length - 1].id;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV (RFC 4180)
+
+export const CSV_HEADER = [
+  "chat_id",
+  "chat_title",
+  "message_id",
+  "role",
+  "content",
+  "model",
+  "status",
+  "prompt_tokens",
+  "completion_tokens",
+  "created_at",
+];
+
+/**
+ * One CSV field. A spreadsheet treats a cell starting with = + - @ (or tab / CR) as a formula, so
+ * a message like `=HYPERLINK(...)` could run when someone opens the export: such cells get a
+ * leading single quote (OWASP's CSV injection advice). Fields with a comma, quote or line break
+ * are quoted, with inner quotes doubled.
+ */
+export function csvField(value: string | number | bigint | null | undefined): string {
+  if (value === null || value === undefined) return "";
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvRow(fields: (string | number | bigint | null | undefined)[]) {
+  return `${fields.map(csvField).join(",")}\r\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three formats, each a sequence of text chunks (one per batch of messages).
+
+function jsonMessage(message: ExportMessage) {
+  return JSON.stringify({ ...message, id: String(message.id) });
+}
+
+async function* jsonChunks(chats: AsyncIterable<ExportChat>, exportedAt: Date) {
+  yield `{"format":"customchatai-export","version":1,"exportedAt":${JSON.stringify(exportedAt)},"chats":[`;
+  let firstChat = true;
+  for await (const chat of chats) {
+    // The chat object without its closing brace, then the messages array written as it is read.
+    const head = JSON.stringify(chat).slice(0, -1);
+    yield `${firstChat ? "" : ","}\n${head},"messages":[`;
+    firstChat = false;
+    let firstMessage = true;
+    for await (const batch of messageBatches(chat.id)) {
+      yield `${firstMessage ? "" : ","}\n${batch.map(jsonMessage).join(",\n")}`;
+      firstMessage = false;
+    }
+    yield "]}";
+  }
+  yield "\n]}\n";
+}
+
+async function* csvChunks(chats: AsyncIterable<ExportChat>) {
+  yield csvRow(CSV_HEADER);
+  for await (const chat of chats) {
+    for await (const batch of messageBatches(chat.id)) {
+      yield batch
+        .map((m) =>
+          csvRow([
+            chat.id,
+            chat.title,
+            m.id,
+            m.role,
+            m.content,
+            m.model,
+            m.status,
+            m.promptTokens,
+            m.completionTokens,
+            m.createdAt.toISOString(),
+          ]),
+        )
+        .join("");
+    }
+  }
+}
+
+const ROLE_NAMES = { system: "System", user: "User", assistant: "Assistant" } as const;
+
+function utc(date: Date) {
+  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** Headings must stay on one line. */
+function oneLine(text: string) {
+  return text.replace(/\s+/g, " ").trim() || "Untitled chat";
+}
+
+function markdownMessage(message: ExportMessage) {
+  const who =
+    ROLE_NAMES[message.role] + (message.role === "assistant" && message.model ? ` (${message.model})` : "");
+  const status = message.status === "complete" ? "" : ` · ${message.status}`;
+  const error = message.error ? `\n\n> Error: ${oneLine(message.error)}` : "";
+  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${message.content}${error}\n\n`;
+}
+
+async function* markdownChunks(chats: AsyncIterable<ExportChat>) {
+  let first = true;
+  for await (const chat of chats) {
+    const system = chat.systemPrompt ? `**System prompt:** ${chat.systemPrompt}\n\n` : "";
+    yield `${first ? "" : "\n---\n\n"}# ${oneLine(chat.title)}\n\n` +
+      `Model: ${chat.model} · Created: ${utc(chat.createdAt)} · Chat id: ${chat.id}\n\n${system}`;
+    first = false;
+    for await (const batch of messageBatches(chat.id)) yield batch.map(markdownMessage).join("");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A pull-based stream over text chunks: the next batch is read only when the client wants more. */
+function streamOf(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(encoder.encode(value));
+      } catch (error) {
+        // The status line went out with the first byte; all that is left is to cut the download
+        // short (the client sees an incomplete body, not a silently truncated "complete" file).
+        log.error("export failed", errorFields(error));
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+}
+
+/** `attachment` with an ASCII file name for every client, and the full name for those reading filename*. */
+function contentDisposition(base: string, format: ExportFormat) {
+  const cleaned = base
+    .normalize("NFC")
+    .replace(/[\p{Cc}\\/:*?"<>|]+/gu, "")
+    .replace(/\s+/g, "-");
+  // By code point, so a character outside the BMP is never cut in half.
+  const name = Array.from(cleaned).slice(0, 80).join("");
+  const ascii = name
+    .normalize("NFKD")
+    .replace(/[^\w.-]+/g, "")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "");
+  const encoded = encodeURIComponent(`${name}.${format}`).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16)}`,
+  );
+  return `attachment; filename="${ascii || "chat"}.${format}"; filename*=UTF-8''${encoded}`;
+}
+
+export interface ExportTarget {
+  userId: string;
+  /** One chat (already checked to be the user's, see findOwnChat), or every chat of the user. */
+  chat?: ExportChat;
+}
+
+/** The export as a streamed Response. */
+export function exportResponse({ userId, chat }: ExportTarget, format: ExportFormat): Response {
+  const exportedAt = new Date();
+  const chats = chat ? singleChat(chat) : ownChats(userId);
+  const chunks =
+    format === "json"
+      ? jsonChunks(chats, exportedAt)
+      : format === "csv"
+        ? csvChunks(chats)
+        : markdownChunks(chats);
+  const base = chat
+    ? `customchatai-${chat.title.trim() || "chat"}`
+    : `customchatai-chats-${exportedAt.toISOString().slice(0, 10)}`;
+  return new Response(streamOf(chunks), {
+    headers: {
+      "Content-Type": CONTENT_TYPES[format],
+      "Content-Disposition": contentDisposition(base, format),
+      "Cache-Control": "private, no-store",
+      "X-Content-Type-Options": "nosniff",
+      // Behind nginx: pass chunks on as they come instead of buffering the whole export.
+      "X-Accel-Buffering": "no",
+    },
+  });
+}
+
+async function* singleChat(chat: ExportChat) {
+  yield chat;
+}
