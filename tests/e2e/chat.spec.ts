@@ -150,3 +150,30 @@ test.describe("long chats", () => {
     });
   });
 });
+
+test("export downloads of a chat: Markdown, JSON and CSV with the conversation in them", async ({ page }) => {
+  await signUp(page, uniqueEmail("export"));
+  await startChat(page, "=SUM(A1) export me, please");
+  await expect(reply(page)).toHaveAttribute("data-status", "complete");
+  const download = async (label: string) => {
+    const [file] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: label, exact: true }).click(),
+    ]);
+    const path = await file.path();
+    return { name: file.suggestedFilename(), text: (await import("node:fs")).readFileSync(path, "utf8") };
+  };
+  const markdown = await download("Markdown");
+  expect(markdown.name).toMatch(/\.md$/);
+  expect(markdown.text).toContain("You said: =SUM(A1) export me, please");
+  const json = await download("JSON");
+  expect(json.name).toMatch(/\.json$/);
+  const parsed = JSON.parse(json.text);
+  const chats = Array.isArray(parsed) ? parsed : parsed.chats;
+  expect(JSON.stringify(chats)).toContain("=SUM(A1) export me, please");
+  const csv = await download("CSV");
+  expect(csv.name).toMatch(/\.csv$/);
+  // The user's cell starts with "=", so it is neutralised against spreadsheet formula injection.
+  expect(csv.text).toContain("'=SUM(A1) export me, please");
+  expect(csv.text).not.toMatch(/(^|,)=SUM/m);
+});

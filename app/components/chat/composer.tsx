@@ -107,9 +107,10 @@ export function ModelProblem({ problem, isAdmin }: { problem: "unreachable" | "e
         ? "Ollama is not reachable right now, so there are no models to chat with."
         : "No models are installed in Ollama yet."}{" "}
       {isAdmin ? (
-        <a href="/admin/models" className="underline">
-          Manage models
-        </a>
+        <>
+          Add one on the Ollama server (for example <code>ollama pull llama3.2</code>); it appears here within
+          seconds.
+        </>
       ) : (
         "Ask an administrator to add one."
       )}

@@ -146,9 +146,25 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
           <Link to="?rename=1" className="underline">
             Rename
           </Link>
-          <Link to={`/chat/${chat.id}/export?format=md`} reloadDocument className="underline">
-            Export
-          </Link>
+          <span>
+            Export{" "}
+            {(
+              [
+                ["md", "Markdown"],
+                ["json", "JSON"],
+                ["csv", "CSV"],
+              ] as const
+            ).map(([format, label]) => (
+              <a
+                key={format}
+                href={`/chat/${chat.id}/export?format=${format}`}
+                download
+                className="ml-1 underline"
+              >
+                {label}
+              </a>
+            ))}
+          </span>
           <Link to="?delete=1" className="text-red-600 underline dark:text-red-400">
             Delete
           </Link>
