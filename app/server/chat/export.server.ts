@@ -7,6 +7,7 @@
  */
 import { db } from "../db.server";
 import { errorFields, log } from "../log.server";
+import { messageSelect } from "./chats.server";
 
 export const EXPORT_FORMATS = ["json", "csv", "md"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -33,20 +34,6 @@ const chatSelect = {
   systemPrompt: true,
   createdAt: true,
   updatedAt: true,
-} as const;
-
-const messageSelect = {
-  id: true,
-  role: true,
-  content: true,
-  status: true,
-  error: true,
-  model: true,
-  promptTokens: true,
-  completionTokens: true,
-  ttftMs: true,
-  totalMs: true,
-  createdAt: true,
 } as const;
 
 type ExportChat = { id: string; title: string; model: string; systemPrompt: string | null } & Record<
