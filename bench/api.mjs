@@ -7,8 +7,8 @@
 //
 //   node bench/api.mjs [sequential requests=2000] [seconds per concurrency-64 run=10] [streams=1000]
 //
-// BENCH_APP_NODE_OPTIONS is passed to the app as NODE_OPTIONS, e.g. to profile it:
-//   BENCH_APP_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/api.mjs
+// BENCH_APP_NODE_ARGS are put on the app's node command line, e.g. to profile it:
+//   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/api.mjs
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
@@ -119,7 +119,8 @@ async function main(cleanup) {
   // The app, one process.
   const port = await freePort();
   const prefix = `ccai-bench:${randomBytes(4).toString("hex")}:`;
-  const app = spawn(process.execPath, ["build/server.js"], {
+  const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const app = spawn(process.execPath, [...nodeArgs, "build/server.js"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -129,10 +130,9 @@ async function main(cleanup) {
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       OLLAMA_URL: ollamaUrl,
-      RATE_LIMIT_REQUESTS: "1000000", // the largest allowed: per minute, far above what this sends,
+      RATE_LIMIT_REQUESTS: "1000000", // the largest allowed: per minute, far above what this sends
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
-      NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? "",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
