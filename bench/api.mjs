@@ -206,7 +206,11 @@ async function main(cleanup) {
   const seq = Object.fromEntries(
     Object.entries(latencies).map(([name, list]) => [
       name,
-      { p50: percentile(list, 50), p99: percentile(list, 99), mean: list.reduce((a, b) => a + b, 0) / list.length },
+      {
+        p50: percentile(list, 50),
+        p99: percentile(list, 99),
+        mean: list.reduce((a, b) => a + b, 0) / list.length,
+      },
     ]),
   );
 
@@ -303,14 +307,31 @@ async function main(cleanup) {
     ["", "direct to fake Ollama", "through the app", "app ÷ direct"],
     ["c=1 p50 latency (ms)", ms(seq.direct.p50), ms(seq.app.p50), (seq.app.p50 / seq.direct.p50).toFixed(2)],
     ["c=1 p99 latency (ms)", ms(seq.direct.p99), ms(seq.app.p99), (seq.app.p99 / seq.direct.p99).toFixed(2)],
-    ["c=64 requests/s", conc.direct.rps.toFixed(0), conc.app.rps.toFixed(0), (conc.app.rps / conc.direct.rps).toFixed(2)],
-    ["c=64 p50 latency (ms)", ms(conc.direct.p50), ms(conc.app.p50), (conc.app.p50 / conc.direct.p50).toFixed(2)],
-    ["c=64 p99 latency (ms)", ms(conc.direct.p99), ms(conc.app.p99), (conc.app.p99 / conc.direct.p99).toFixed(2)],
+    [
+      "c=64 requests/s",
+      conc.direct.rps.toFixed(0),
+      conc.app.rps.toFixed(0),
+      (conc.app.rps / conc.direct.rps).toFixed(2),
+    ],
+    [
+      "c=64 p50 latency (ms)",
+      ms(conc.direct.p50),
+      ms(conc.app.p50),
+      (conc.app.p50 / conc.direct.p50).toFixed(2),
+    ],
+    [
+      "c=64 p99 latency (ms)",
+      ms(conc.direct.p99),
+      ms(conc.app.p99),
+      (conc.app.p99 / conc.direct.p99).toFixed(2),
+    ],
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const format = (row) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
   console.log(`\nPOST /api/v1/chat/completions (non-streamed) vs the fake's /api/chat (stream:false)`);
-  console.log(`${sequential} requests each at concurrency 1; ${seconds} s each at concurrency ${CONCURRENCY}\n`);
+  console.log(
+    `${sequential} requests each at concurrency 1; ${seconds} s each at concurrency ${CONCURRENCY}\n`,
+  );
   console.log(format(rows[0]));
   console.log(`| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`);
   for (const row of rows.slice(1)) console.log(format(row));
@@ -322,7 +343,9 @@ async function main(cleanup) {
   );
   const verdict = (ok) => (ok ? "met" : "MISSED");
   console.log(`\ntargets (issue 4, 2-core machine):`);
-  console.log(`  added p50 at concurrency 1 < ${TARGETS.addedP50Ms} ms: ${ms(addedP50)} ms — ${verdict(addedP50 < TARGETS.addedP50Ms)}`);
+  console.log(
+    `  added p50 at concurrency 1 < ${TARGETS.addedP50Ms} ms: ${ms(addedP50)} ms — ${verdict(addedP50 < TARGETS.addedP50Ms)}`,
+  );
   console.log(
     `  non-streamed requests/s in one process >= ${TARGETS.rps}: ${conc.app.rps.toFixed(0)} — ${verdict(conc.app.rps >= TARGETS.rps)}`,
   );

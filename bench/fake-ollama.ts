@@ -16,14 +16,17 @@ const fake = await startFakeOllama({
 fake.setChatResolver((req) => {
   const last = Array.isArray(req?.messages) ? req.messages.at(-1)?.content : undefined;
   if (typeof last === "string" && last.startsWith("slow:")) {
-    return { tokens: Array.from({ length: slowTokens }, (_, i) => (i ? " w" : "w")), tokenDelayMs: slowDelayMs };
+    return {
+      tokens: Array.from({ length: slowTokens }, (_, i) => (i ? " w" : "w")),
+      tokenDelayMs: slowDelayMs,
+    };
   }
   return undefined;
 });
 // The fake logs every request for tests to inspect; a benchmark sends hundreds of thousands.
 setInterval(() => {
   fake.requests.length = 0;
-  fake.chats.splice(0, fake.chats.length - 2000 > 0 ? fake.chats.length - 2000 : 0);
+  fake.chats.length = 0;
 }, 1000).unref();
 console.log(JSON.stringify({ url: fake.url }));
 const stop = () => void fake.close().then(() => process.exit(0));
