@@ -130,14 +130,39 @@ export const KEY_CACHE_MS = 500;
 const CACHE_MAX_ENTRIES = 10_000;
 const cache = new Map<string, { at: number; record: KeyRecord }>();
 
+/**
+ * Lookups under way, by hash: concurrent requests with one key share one query. Without this, every
+ * request arriving while the entry is stale queries the database; under load that was a burst of
+ * identical queries every KEY_CACHE_MS.
+ */
+const inFlight = new Map<string, Promise<KeyRecord | null>>();
+/** Bumped when a key changes here, so a lookup that started before the change is neither shared nor cached. */
+let generation = 0;
+
 function forgetCachedKey(keyId: string) {
   for (const [hash, entry] of cache) if (entry.record.id === keyId) cache.delete(hash);
+  inFlight.clear();
+  generation++;
 }
 
-async function findKey(hash: string): Promise<KeyRecord | null> {
-  const now = Date.now();
+function findKey(hash: string): Promise<KeyRecord | null> {
   const hit = cache.get(hash);
-  if (hit && now - hit.at < KEY_CACHE_MS) return hit.record;
+  if (hit && Date.now() - hit.at < KEY_CACHE_MS) return Promise.resolve(hit.record);
+  let pending = inFlight.get(hash);
+  if (!pending) {
+    const lookup = lookUpKey(hash).finally(() => {
+      if (inFlight.get(hash) === lookup) inFlight.delete(hash);
+    });
+    inFlight.set(hash, lookup);
+    pending = lookup;
+  }
+  return pending;
+}
+
+async function lookUpKey(hash: string): Promise<KeyRecord | null> {
+  // The age of an entry counts from when the query started, so it is never older than KEY_CACHE_MS.
+  const started = Date.now();
+  const startedGeneration = generation;
   const record = await db().apiKey.findUnique({
     where: { hash },
     select: {
@@ -155,13 +180,14 @@ async function findKey(hash: string): Promise<KeyRecord | null> {
     cache.delete(hash);
     return null;
   }
+  if (startedGeneration !== generation) return record;
   if (cache.size >= CACHE_MAX_ENTRIES) {
     // Maps iterate in insertion order: drop the oldest entry.
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
   cache.delete(hash);
-  cache.set(hash, { at: now, record });
+  cache.set(hash, { at: started, record });
   return record;
 }
 
