@@ -178,12 +178,15 @@ class RedisLiveStore implements LiveStore {
           // Also poll now and then: a wake-up published between XRANGE and here is not lost,
           // and a dead owner is noticed by the caller through isAlive.
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 1000);
-            wake = () => {
+            const done = () => {
               clearTimeout(timer);
+              // Each wait adds its own listener; remove it, or a long reply piles them up.
+              signal.removeEventListener("abort", done);
               resolve();
             };
-            signal.addEventListener("abort", wake, { once: true });
+            const timer = setTimeout(done, 1000);
+            wake = done;
+            signal.addEventListener("abort", done, { once: true });
           });
           wake = undefined;
         }
