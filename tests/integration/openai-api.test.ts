@@ -8,10 +8,7 @@ import { Browser } from "../support/http";
 /** The official `openai` npm client against the running app: what developers will actually use. */
 
 async function createKey(browser: Browser, fields: Record<string, string> = {}) {
-  const response = await browser.post("/settings/keys", { intent: "create", name: "test key", ...fields });
-  const token = (await response.text()).match(/value="(ccai-[\w-]+)"/)?.[1];
-  if (!token) throw new Error(`no key in the page (${response.status})`);
-  return token;
+  return (await browser.createApiKey(fields)).token;
 }
 
 function expectEnvelope(body: unknown, status: number, response: Response) {

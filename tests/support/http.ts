@@ -59,6 +59,27 @@ export class Browser {
     return this.post("/login", { email, password });
   }
 
+  /**
+   * Creates an API key through /settings/keys, as a user does; the token is only in that response.
+   * Throws unless the page answered 201 with a token.
+   */
+  async createApiKey(fields: Record<string, string> = {}) {
+    const response = await this.post("/settings/keys", {
+      intent: "create",
+      name: "test key",
+      expiresInDays: "",
+      expiresOn: "",
+      allowedModelsText: "",
+      ...fields,
+    });
+    const html = await response.text();
+    const token = html.match(/value="(ccai-[\w-]+)"/)?.[1];
+    if (response.status !== 201 || !token) {
+      throw new Error(`no API key created (${response.status}): ${html.slice(0, 300)}`);
+    }
+    return { token, html };
+  }
+
   /** The signed-in user's email according to the settings page, or null when redirected to login. */
   async whoAmI(): Promise<{ email: string; role: string } | null> {
     const response = await this.get("/settings");
