@@ -337,7 +337,7 @@ async function main(cleanup) {
   const addedP99 = seq.app.p99 - seq.direct.p99;
   console.log(`\nadded latency at concurrency 1: p50 ${ms(addedP50)} ms, p99 ${ms(addedP99)} ms`);
   console.log(
-    `  (against the fake streaming, as the app asks it to: p50 ${ms(seq.app.p50 - seq.directStream.p50)} ms, p99 ${ms(seq.app.p99 - seq.directStream.p99)} ms)`,
+    `  (against the fake streaming, what the app asks for on streamed calls: p50 ${ms(seq.app.p50 - seq.directStream.p50)} ms, p99 ${ms(seq.app.p99 - seq.directStream.p99)} ms)`,
   );
   console.log(
     `${streams} streams: ${completed} completed, ${maxOpen} open at once; app RSS ${rssStarted.toFixed(0)} MB after start, ${rssBefore.toFixed(0)} MB before the streams (after the runs above), peak ${peak.toFixed(0)} MB`,

@@ -80,10 +80,10 @@ describe("OpenAI-compatible API with the official client", () => {
     expect(Number(response.headers.get("x-ratelimit-limit-requests"))).toBeGreaterThan(0);
     expect(response.headers.get("x-ratelimit-remaining-requests")).toMatch(/^\d+$/);
     expect(response.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(ms|s|m\d+s)$|^\d+m\d+s$/);
-    // Sent to Ollama's native API, streamed, with the sampling options mapped.
+    // Sent to Ollama's native API (one JSON answer, since the client did not stream), options mapped.
     expect(ollama.chats.at(-1)?.body).toMatchObject({
       model: "llama3.2",
-      stream: true,
+      stream: false,
       options: { temperature: 0.2, num_predict: 50 },
     });
     const again = await client.chat.completions.create({
@@ -104,6 +104,7 @@ describe("OpenAI-compatible API with the official client", () => {
     });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
+    expect(ollama.chats.at(-1)?.body.stream).toBe(true);
     expect(chunks[0].choices[0].delta.role).toBe("assistant");
     const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("");
     expect(text).toBe("one two three");

@@ -103,6 +103,11 @@ export async function* streamChat(request: {
   /** "json" or a JSON schema: structured output. */
   format?: unknown;
   tools?: unknown[];
+  /**
+   * false: ask Ollama for one JSON answer (cheaper for both sides when nobody watches the tokens
+   * arrive); it is yielded as a single done chunk with the whole text.
+   */
+  stream?: boolean;
   signal?: AbortSignal;
 }): AsyncGenerator<OllamaChatChunk> {
   let response: Response;
@@ -113,7 +118,7 @@ export async function* streamChat(request: {
       body: JSON.stringify({
         model: request.model,
         messages: request.messages,
-        stream: true,
+        stream: request.stream !== false,
         ...(request.options ? { options: request.options } : {}),
         ...(request.format !== undefined ? { format: request.format } : {}),
         ...(request.tools?.length ? { tools: request.tools } : {}),
@@ -125,6 +130,21 @@ export async function* streamChat(request: {
     throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
   }
   if (!response.ok || !response.body) throw await errorFromResponse(response);
+  if (request.stream === false) {
+    let whole: OllamaChatChunk & { error?: string };
+    try {
+      whole = (await response.json()) as OllamaChatChunk & { error?: string };
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw new OllamaError(
+        `The connection to Ollama broke: ${error instanceof Error ? error.message : error}`,
+        502,
+      );
+    }
+    if (typeof whole.error === "string") throw new OllamaError(whole.error, 502);
+    yield whole;
+    return;
+  }
 
   const decoder = new TextDecoder();
   let buffered = "";

@@ -20,8 +20,9 @@ import {
 /**
  * Chat completions over Ollama's native /api/chat, with the OpenAI objects built here (not by
  * Ollama's /v1 layer, which loses mid-stream errors, reuses ids and ignores max_completion_tokens).
- * Ollama is always asked to stream; a non-streamed completion is gathered from the stream, so both
- * paths share one code path and both stop Ollama the moment the client goes away.
+ * A streamed completion streams from Ollama; a non-streamed one asks Ollama for one JSON answer
+ * (measured cheaper for both sides), which arrives as a single done chunk through the same code.
+ * Either way Ollama is stopped the moment the client goes away.
  */
 
 export interface CompletionOutcome {
@@ -86,8 +87,10 @@ async function openUpstream(request: ChatCompletionRequest, clientSignal: AbortS
     options: toOllamaOptions(request),
     format: toOllamaFormat(request),
     tools: toOllamaTools(request),
+    stream: request.stream === true,
     signal: controller.signal,
   });
+  // Streamed: the wait for the first chunk. Not streamed: the first chunk is the whole answer.
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
