@@ -6,6 +6,7 @@ import { requireUser } from "~/server/auth.server";
 import {
   deleteChat,
   messagePage,
+  parseMessageId,
   renameChat,
   requireChat,
   setChatModel,
@@ -24,10 +25,6 @@ import type { Route } from "./+types/chat";
 export const meta: Route.MetaFunction = ({ data }) => [
   { title: `${data?.chat.title ?? "Chat"} · CustomChatAI` },
 ];
-
-function parseMessageId(value: FormDataEntryValue | string | null) {
-  return typeof value === "string" && /^\d{1,18}$/.test(value) ? BigInt(value) : undefined;
-}
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const user = await requireUser(request);

@@ -1,5 +1,5 @@
 import { requireUser } from "~/server/auth.server";
-import { requireChat } from "~/server/chat/chats.server";
+import { parseMessageId, requireChat } from "~/server/chat/chats.server";
 import { finishIfOrphaned } from "~/server/chat/generation.server";
 import { LEASE_RENEW_MS, liveStore } from "~/server/chat/live.server";
 import { db } from "~/server/db.server";
@@ -12,8 +12,8 @@ import type { Route } from "./+types/live";
 export async function loader({ request, params }: Route.LoaderArgs) {
   const user = await requireUser(request);
   const chat = await requireChat(user.id, params.chatId);
-  if (!/^\d{1,18}$/.test(params.messageId)) throw new Response("Not found", { status: 404 });
-  const messageId = BigInt(params.messageId);
+  const messageId = parseMessageId(params.messageId);
+  if (messageId === undefined) throw new Response("Not found", { status: 404 });
   const message = await db().message.findFirst({
     where: { id: messageId, chatId: chat.id, role: "assistant" },
     select: { status: true },

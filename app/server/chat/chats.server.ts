@@ -1,6 +1,11 @@
 import type { MessageStatus } from "~/generated/prisma/client";
 import { db } from "../db.server";
 
+/** A message id from a form or URL (a BIGSERIAL as decimal digits), or undefined. */
+export function parseMessageId(value: unknown) {
+  return typeof value === "string" && /^\d{1,18}$/.test(value) ? BigInt(value) : undefined;
+}
+
 export const chatSummarySelect = { id: true, title: true, model: true, updatedAt: true } as const;
 
 export const messageSelect = {

@@ -67,6 +67,13 @@ function openAIToolCalls(calls: OllamaToolCall[], offset: number) {
   }));
 }
 
+/** OpenAI usage from Ollama's final chunk; Ollama leaves out metrics that are 0. */
+function usageOf(last: OllamaChatChunk | undefined) {
+  const prompt = last?.prompt_eval_count ?? 0;
+  const completion = last?.eval_count ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
 function finishReason(doneReason: string | undefined, sawToolCalls: boolean) {
   if (sawToolCalls) return "tool_calls";
   return doneReason === "length" ? "length" : "stop";
@@ -134,11 +141,7 @@ export async function createChatCompletion(
   } finally {
     upstream.release();
   }
-  const usage = {
-    prompt_tokens: last?.prompt_eval_count ?? 0,
-    completion_tokens: last?.eval_count ?? 0,
-    total_tokens: (last?.prompt_eval_count ?? 0) + (last?.eval_count ?? 0),
-  };
+  const usage = usageOf(last);
   onFinish({
     model: request.model,
     promptTokens: usage.prompt_tokens,
@@ -182,13 +185,17 @@ function streamCompletion(
   const includeUsage = request.stream_options?.include_usage === true;
   const encoder = new TextEncoder();
   const event = (payload: unknown) => encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  const envelope = (rest: Record<string, unknown>) =>
     event({
       id,
       object: "chat.completion.chunk",
       created,
       model: request.model,
       system_fingerprint: FINGERPRINT,
+      ...rest,
+    });
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    envelope({
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       // OpenAI puts usage:null on every chunk when usage was asked for.
       ...(includeUsage ? { usage: null } : {}),
@@ -202,10 +209,11 @@ function streamCompletion(
     if (finished) return;
     finished = true;
     upstream.release();
+    const usage = usageOf(last);
     onFinish({
       model: request.model,
-      promptTokens: last?.prompt_eval_count ?? 0,
-      completionTokens: last?.eval_count ?? 0,
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
       status,
     });
   };
@@ -224,25 +232,7 @@ function streamCompletion(
           step = undefined;
           if (current.done) {
             controller.enqueue(chunk({}, finishReason(last?.done_reason, toolCallCount > 0)));
-            if (includeUsage) {
-              const promptTokens = last?.prompt_eval_count ?? 0;
-              const completionTokens = last?.eval_count ?? 0;
-              controller.enqueue(
-                event({
-                  id,
-                  object: "chat.completion.chunk",
-                  created,
-                  model: request.model,
-                  system_fingerprint: FINGERPRINT,
-                  choices: [],
-                  usage: {
-                    prompt_tokens: promptTokens,
-                    completion_tokens: completionTokens,
-                    total_tokens: promptTokens + completionTokens,
-                  },
-                }),
-              );
-            }
+            if (includeUsage) controller.enqueue(envelope({ choices: [], usage: usageOf(last) }));
             controller.enqueue(encoder.encode("data: [DONE]\n\n"));
             controller.close();
             finish(200);

@@ -106,19 +106,22 @@ export const chatCompletionRequestSchema = z.looseObject({
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
+/**
+ * A zod failure on an /api/v1 body as a 400 envelope: the first problem, with `param` in OpenAI's
+ * notation (`messages[0].content`).
+ */
+export function invalidRequestFrom(error: z.ZodError) {
+  const issue = error.issues[0];
+  const param = issue.path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index ? "." : ""}${String(part)}`))
+    .join("");
+  return invalidRequest(`Invalid request: ${issue.message}${param ? ` at '${param}'` : ""}.`, param || null);
+}
+
 /** Parses a request body; the first problem becomes a 400 envelope with `param` pointing at it. */
 export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest {
   const parsed = chatCompletionRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue.path
-      .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`))
-      .join("");
-    throw invalidRequest(
-      `Invalid request: ${issue.message}${param ? ` at '${param.slice(1)}'` : ""}.`,
-      param.replace(/^\./, "") || null,
-    );
-  }
+  if (!parsed.success) throw invalidRequestFrom(parsed.error);
   if ((parsed.data.n ?? 1) > 1) {
     throw invalidRequest("n > 1 is not supported: this server returns one choice per request.", "n");
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { embed } from "../ollama/client.server";
 import { toOpenAIError } from "./chat-completion.server";
-import { invalidRequest } from "./errors.server";
+import { invalidRequestFrom } from "./chat-request.server";
 
 export const embeddingRequestSchema = z.looseObject({
   model: z.string().min(1, "you must provide a model parameter"),
@@ -18,10 +18,7 @@ export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;
 
 export function parseEmbeddingRequest(body: unknown): EmbeddingRequest {
   const parsed = embeddingRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw invalidRequest(`Invalid request: ${issue.message}.`, issue.path.join(".") || null);
-  }
+  if (!parsed.success) throw invalidRequestFrom(parsed.error);
   return parsed.data;
 }
 
