@@ -5,6 +5,7 @@ import { closeDatabase, initDatabase } from "./db.server";
 import { loadEnv } from "./env.server";
 import { log } from "./log.server";
 import { enabledOAuthProviders, oauthConfigProblems } from "./oauth.server";
+import { closeOllamaConnections } from "./ollama/transport.server";
 import { closeRedis, redis } from "./redis.server";
 import { loadCookieSecrets, stopSecretRefresh } from "./secrets.server";
 
@@ -40,5 +41,5 @@ export async function shutdown() {
   await closeLiveStore();
   // Buffered API usage is written before the database closes.
   await stopUsage();
-  await Promise.allSettled([closeRedis(), closeDatabase()]);
+  await Promise.allSettled([closeRedis(), closeDatabase(), closeOllamaConnections()]);
 }

@@ -1,5 +1,5 @@
 import { checkDatabase } from "./db.server";
-import { env } from "./env.server";
+import { isOk, ollamaRequest } from "./ollama/transport.server";
 import { checkRedis } from "./redis.server";
 
 type CheckStatus = "ok" | "error" | "disabled";
@@ -44,11 +44,9 @@ function elapsed(started: number) {
 }
 
 async function checkOllama() {
-  const response = await fetch(`${env().OLLAMA_URL}/api/version`, {
-    signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-  });
-  if (!response.ok) throw new Error(`ollama answered ${response.status}`);
-  await response.body?.cancel();
+  const response = await ollamaRequest("/api/version", { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+  await response.body.dump();
+  if (!isOk(response)) throw new Error(`ollama answered ${response.statusCode}`);
 }
 
 async function buildReport(): Promise<HealthReport> {

@@ -1,4 +1,6 @@
+import { STATUS_CODES } from "node:http";
 import { env } from "../env.server";
+import { isOk, type OllamaResponse, ollamaRequest } from "./transport.server";
 
 /** A model as listed by Ollama's GET /api/tags. */
 export interface OllamaModel {
@@ -21,19 +23,20 @@ interface TagsResponse {
 export class OllamaUnavailableError extends Error {}
 
 export async function listModels({ timeoutMs = 3000 }: { timeoutMs?: number } = {}): Promise<OllamaModel[]> {
-  let response: Response;
+  let body: TagsResponse;
   try {
-    response = await fetch(`${env().OLLAMA_URL}/api/tags`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await ollamaRequest("/api/tags", { signal: AbortSignal.timeout(timeoutMs) });
+    if (!isOk(response)) {
+      await response.body.dump();
+      throw new OllamaUnavailableError(`Ollama answered ${response.statusCode} when listing models.`);
+    }
+    body = (await response.body.json()) as TagsResponse;
   } catch (error) {
+    if (error instanceof OllamaUnavailableError) throw error;
     throw new OllamaUnavailableError(
       `Ollama at ${env().OLLAMA_URL} did not answer (${error instanceof Error ? error.message : String(error)}).`,
     );
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new OllamaUnavailableError(`Ollama answered ${response.status} when listing models.`);
-  }
-  const body = (await response.json()) as TagsResponse;
   return (body.models ?? []).map((model) => ({
     name: model.name,
     size: model.size ?? 0,
@@ -80,16 +83,16 @@ export interface OllamaChatChunk {
   total_duration?: number;
 }
 
-async function errorFromResponse(response: Response): Promise<OllamaError> {
-  const text = await response.text().catch(() => "");
-  let message = text.trim() || response.statusText;
+async function errorFromResponse(response: OllamaResponse): Promise<OllamaError> {
+  const text = await response.body.text().catch(() => "");
+  let message = text.trim() || STATUS_CODES[response.statusCode] || `HTTP ${response.statusCode}`;
   try {
     const body = JSON.parse(text) as { error?: unknown };
     if (typeof body.error === "string") message = body.error;
   } catch {
     // Not JSON (a proxy's HTML page, gin's plain-text 404): keep the text.
   }
-  return new OllamaError(message, response.status);
+  return new OllamaError(message, response.statusCode);
 }
 
 /**
@@ -110,30 +113,28 @@ export async function* streamChat(request: {
   stream?: boolean;
   signal?: AbortSignal;
 }): AsyncGenerator<OllamaChatChunk> {
-  let response: Response;
+  let response: OllamaResponse;
   try {
-    response = await fetch(`${env().OLLAMA_URL}/api/chat`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
+    response = await ollamaRequest("/api/chat", {
+      json: {
         model: request.model,
         messages: request.messages,
         stream: request.stream !== false,
         ...(request.options ? { options: request.options } : {}),
         ...(request.format !== undefined ? { format: request.format } : {}),
         ...(request.tools?.length ? { tools: request.tools } : {}),
-      }),
+      },
       signal: request.signal,
     });
   } catch (error) {
     if (request.signal?.aborted) throw error;
     throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
   }
-  if (!response.ok || !response.body) throw await errorFromResponse(response);
+  if (!isOk(response)) throw await errorFromResponse(response);
   if (request.stream === false) {
     let whole: OllamaChatChunk & { error?: string };
     try {
-      whole = (await response.json()) as OllamaChatChunk & { error?: string };
+      whole = (await response.body.json()) as OllamaChatChunk & { error?: string };
     } catch (error) {
       if (request.signal?.aborted) throw error;
       throw new OllamaError(
@@ -150,9 +151,8 @@ export async function* streamChat(request: {
   let buffered = "";
   let sawDone = false;
   try {
-    const reader = response.body.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      buffered += decoder.decode(read.value, { stream: true });
+    for await (const bytes of response.body) {
+      buffered += decoder.decode(bytes as Buffer, { stream: true });
       let newline = buffered.indexOf("\n");
       while (newline >= 0) {
         const line = buffered.slice(0, newline).trim();
@@ -183,14 +183,12 @@ export function contextLength(model: string): Promise<number | undefined> {
   let cached = contextLengths.get(model);
   if (!cached) {
     cached = (async () => {
-      const response = await fetch(`${env().OLLAMA_URL}/api/show`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model }),
+      const response = await ollamaRequest("/api/show", {
+        json: { model },
         signal: AbortSignal.timeout(5000),
       });
-      if (!response.ok) throw await errorFromResponse(response);
-      const body = (await response.json()) as { model_info?: Record<string, unknown> };
+      if (!isOk(response)) throw await errorFromResponse(response);
+      const body = (await response.body.json()) as { model_info?: Record<string, unknown> };
       const entry = Object.entries(body.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
       return typeof entry?.[1] === "number" ? entry[1] : undefined;
     })();
@@ -223,23 +221,21 @@ export async function embed(request: {
   dimensions?: number;
   signal?: AbortSignal;
 }) {
-  let response: Response;
+  let response: OllamaResponse;
   try {
-    response = await fetch(`${env().OLLAMA_URL}/api/embed`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
+    response = await ollamaRequest("/api/embed", {
+      json: {
         model: request.model,
         input: request.input,
         ...(request.dimensions ? { dimensions: request.dimensions } : {}),
-      }),
+      },
       signal: request.signal,
     });
   } catch (error) {
     if (request.signal?.aborted) throw error;
     throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
   }
-  if (!response.ok) throw await errorFromResponse(response);
-  const body = (await response.json()) as { embeddings: number[][]; prompt_eval_count?: number };
+  if (!isOk(response)) throw await errorFromResponse(response);
+  const body = (await response.body.json()) as { embeddings: number[][]; prompt_eval_count?: number };
   return { embeddings: body.embeddings, promptTokens: body.prompt_eval_count ?? 0 };
 }
