@@ -8,6 +8,11 @@ import { env } from "../env.server";
  * process at ~2,000 upstream calls a second before any of our own work; `request` is the same
  * HTTP client without that layer.
  *
+ * undici is pinned to the 6.x line that Node 20 bundles: importing the package installs its Agent
+ * as the process-wide dispatcher behind the global `fetch` too, and undici 7's Agent breaks Node
+ * 20's built-in fetch (every request with a body failed with "invalid content-length header",
+ * which took down OAuth token exchanges).
+ *
  * undici's own timeouts are off: how long a model may think is ours to decide
  * (OLLAMA_TIMEOUT_MS on /api/v1, the user's Stop button in chat), and a non-streamed answer sends
  * no headers until it is complete, so the default 300 s headers timeout would cut long answers.
