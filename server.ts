@@ -82,12 +82,20 @@ const server = http.createServer((req, res) => {
   if (shuttingDown) ownHeaders.push(["Connection", "close"]);
   addHeadersOnWrite(res, ownHeaders);
 
-  if (req.method === "GET" || req.method === "HEAD") {
+  if (config.API_FAST_PATH && app.isApiPath(pathOf(req.url))) {
+    // The API's hot path skips React Router's Web Request/Response round trip (decision 0005).
+    app.serveApiFromNode(req, res);
+  } else if (req.method === "GET" || req.method === "HEAD") {
     serveStatic(req, res, () => handleWithRouter(req, res));
   } else {
     handleWithRouter(req, res);
   }
 });
+function pathOf(url = "/") {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /**
  * Adds our headers as the response head is written, not with setHeader up front: once setHeader
  * has been used, Node 20's writeHead(status, [name, value, ...]), which is how @react-router/node

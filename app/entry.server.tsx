@@ -13,6 +13,8 @@ export * as cli from "./server/cli.server";
 export { EnvError, env } from "./server/env.server";
 export { markDraining } from "./server/health.server";
 export { log } from "./server/log.server";
+export { serveApiFromNode } from "./server/openai/node.server";
+export { isApiPath } from "./server/openai/router.server";
 
 export const streamTimeout = 5_000;
 

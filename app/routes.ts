@@ -23,13 +23,7 @@ export default [
   route("theme", "routes/theme.ts"),
   route("docs/api", "routes/docs/api.tsx"),
   route("api/health", "routes/api/health.ts"),
-  route("api/v1/openapi.json", "routes/api/v1/openapi.ts"),
-  route("api/v1/me", "routes/api/v1/me.ts"),
-  route("api/v1/chat/completions", "routes/api/v1/chat-completions.ts"),
-  route("api/v1/models", "routes/api/v1/models.ts"),
-  // A splat, so model ids containing "/" (sent as %2F) match whether or not the path is decoded.
-  route("api/v1/models/*", "routes/api/v1/model.ts"),
-  route("api/v1/embeddings", "routes/api/v1/embeddings.ts"),
-  route("api/v1/*", "routes/api/v1/not-found.ts"),
+  // Every endpoint of the OpenAI-compatible API; app/server/openai/router.server.ts dispatches.
+  route("api/v1/*", "routes/api/v1.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

@@ -38,13 +38,14 @@ const integer = (fallback: number, min: number, max: number) =>
       .max(max, { message: `expected an integer <= ${max}` })
       .default(fallback),
   );
-const booleanFlag = z.preprocess(
-  emptyAsUndefined,
-  z
-    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
-    .default("false")
-    .transform((value) => value === "true" || value === "1" || value === "yes"),
-);
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+      .default(fallback ? "true" : "false")
+      .transform((value) => value === "true" || value === "1" || value === "yes"),
+  );
 
 function isUrlWithProtocol(value: string, protocols: string[]) {
   try {
@@ -99,7 +100,9 @@ export const envSchema = z
     GOOGLE_ISSUER: urlWithDefault("https://accounts.google.com"),
     GOOGLE_AUTHORIZATION_URL: urlWithDefault("https://accounts.google.com/o/oauth2/v2/auth"),
     GOOGLE_TOKEN_URL: urlWithDefault("https://oauth2.googleapis.com/token"),
-    TRUST_PROXY: booleanFlag,
+    TRUST_PROXY: booleanFlag(false),
+    // server.ts answers /api/v1 itself instead of through React Router (docs/decisions/0005).
+    API_FAST_PATH: booleanFlag(true),
     LOG_LEVEL: z.preprocess(
       emptyAsUndefined,
       z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

@@ -20,7 +20,12 @@ function expectEnvelope(body: unknown, status: number, response: Response) {
   return error;
 }
 
-describe("OpenAI-compatible API with the official client", () => {
+// Both ways into the same handlers: server.ts's node:http fast path (the default) and React Router's
+// `api/v1/*` resource route (API_FAST_PATH=false, and what `react-router dev` or another adapter uses).
+describe.each([
+  { way: "node:http fast path", API_FAST_PATH: "true" },
+  { way: "React Router resource route", API_FAST_PATH: "false" },
+])("OpenAI-compatible API with the official client, $way", ({ API_FAST_PATH }) => {
   let database: TestDatabase;
   let ollama: FakeOllama;
   let app: RunningApp;
@@ -44,6 +49,7 @@ describe("OpenAI-compatible API with the official client", () => {
       REDIS_KEY_PREFIX: redisPrefix(),
       OLLAMA_TIMEOUT_MS: "1500",
       MAX_REQUEST_BYTES: "20000",
+      API_FAST_PATH,
     });
     browser = new Browser(app.url);
     await browser.signup("developer@example.com");

@@ -210,11 +210,11 @@ function touchLastUsed(keyId: string) {
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /**
- * The API key guard for /api/v1: `Authorization: Bearer <key>` only, like OpenAI. Throws the
- * OpenAI envelope: 401 for a missing, unknown, revoked or expired key; 403 for a disabled user.
+ * The API key guard for /api/v1, given the Authorization header: `Bearer <key>` only, like
+ * OpenAI. Throws the OpenAI envelope: 401 for a missing, unknown, revoked or expired key; 403 for
+ * a disabled user.
  */
-export async function requireApiKey(request: Request): Promise<ApiPrincipal> {
-  const header = request.headers.get("authorization");
+export async function requireApiKey(header: string | null): Promise<ApiPrincipal> {
   if (!header?.trim()) throw missingApiKey();
   const token = BEARER.exec(header)?.[1];
   if (!token) throw missingApiKey();

@@ -16,6 +16,7 @@ import {
   upstreamTimeout,
   upstreamUnavailable,
 } from "./errors.server";
+import { type ApiReply, jsonReply } from "./exchange.server";
 
 /**
  * Chat completions over Ollama's native /api/chat, with the OpenAI objects built here (not by
@@ -121,9 +122,9 @@ export async function createChatCompletion(
   signal: AbortSignal,
   headers: Record<string, string>,
   onFinish: (outcome: CompletionOutcome) => void,
-): Promise<Response> {
+): Promise<ApiReply> {
   const upstream = await openUpstream(request, signal);
-  if (request.stream) return streamCompletion(request, upstream, headers, onFinish);
+  if (request.stream) return streamCompletion(request, upstream, signal, headers, onFinish);
 
   let content = "";
   const toolCalls: OllamaToolCall[] = [];
@@ -148,7 +149,7 @@ export async function createChatCompletion(
     completionTokens: usage.completion_tokens,
     status: 200,
   });
-  return Response.json(
+  return jsonReply(
     {
       id: completionId(),
       object: "chat.completion",
@@ -170,21 +171,21 @@ export async function createChatCompletion(
       ],
       usage,
     },
-    { headers },
+    headers,
   );
 }
 
 function streamCompletion(
   request: ChatCompletionRequest,
   upstream: Awaited<ReturnType<typeof openUpstream>>,
+  clientSignal: AbortSignal,
   headers: Record<string, string>,
   onFinish: (outcome: CompletionOutcome) => void,
-): Response {
+): ApiReply {
   const id = completionId();
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = request.stream_options?.include_usage === true;
-  const encoder = new TextEncoder();
-  const event = (payload: unknown) => encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+  const event = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
   const envelope = (rest: Record<string, unknown>) =>
     event({
       id,
@@ -201,8 +202,6 @@ function streamCompletion(
       ...(includeUsage ? { usage: null } : {}),
     });
 
-  let step: IteratorResult<OllamaChatChunk> | undefined = upstream.first;
-  let toolCallCount = 0;
   let last: OllamaChatChunk | undefined;
   let finished = false;
   const finish = (status: number) => {
@@ -218,62 +217,51 @@ function streamCompletion(
     });
   };
 
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
+  async function* events(): AsyncGenerator<string, void, undefined> {
+    let toolCallCount = 0;
+    try {
       // The role goes first, on its own, as OpenAI does; the .stream() helper requires it.
-      controller.enqueue(chunk({ role: "assistant", content: "" }));
-    },
-    async pull(controller) {
-      try {
-        // Keep reading until something is sent: a pull that enqueues nothing is not called again.
-        for (;;) {
-          step ??= await upstream.chunks.next();
-          const current = step;
-          step = undefined;
-          if (current.done) {
-            controller.enqueue(chunk({}, finishReason(last?.done_reason, toolCallCount > 0)));
-            if (includeUsage) controller.enqueue(envelope({ choices: [], usage: usageOf(last) }));
-            controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-            controller.close();
-            finish(200);
-            return;
-          }
-          last = current.value;
-          let sent = false;
-          const content = current.value.message?.content;
-          if (content) {
-            controller.enqueue(chunk({ content }));
-            sent = true;
-          }
-          const calls = current.value.message?.tool_calls;
-          if (calls?.length) {
-            controller.enqueue(chunk({ tool_calls: openAIToolCalls(calls, toolCallCount) }));
-            toolCallCount += calls.length;
-            sent = true;
-          }
-          if (sent) return;
+      yield chunk({ role: "assistant", content: "" });
+      for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
+        last = step.value;
+        let out = "";
+        const content = step.value.message?.content;
+        if (content) out += chunk({ content });
+        const calls = step.value.message?.tool_calls;
+        if (calls?.length) {
+          out += chunk({ tool_calls: openAIToolCalls(calls, toolCallCount) });
+          toolCallCount += calls.length;
         }
-      } catch (error) {
-        // Headers are sent: report the failure in-band, the way the openai client surfaces it.
-        const failure = toOpenAIError(error, request.model);
-        controller.enqueue(event(failure.toJSON()));
-        controller.close();
-        finish(failure.status);
+        if (out) yield out;
       }
-    },
-    cancel() {
-      // The client went away: stop Ollama at once.
-      upstream.controller.abort();
-      finish(499);
-    },
-  });
+      let end = chunk({}, finishReason(last?.done_reason, toolCallCount > 0));
+      if (includeUsage) end += envelope({ choices: [], usage: usageOf(last) });
+      yield `${end}data: [DONE]\n\n`;
+      finish(200);
+    } catch (error) {
+      // The client left (and Ollama was stopped through the signal): nobody to tell.
+      if (clientSignal.aborted) return;
+      // Headers are sent: report the failure in-band, the way the openai client surfaces it.
+      const failure = toOpenAIError(error, request.model);
+      finish(failure.status);
+      yield event(failure.toJSON());
+    } finally {
+      // Left early (the client went away): stop Ollama at once.
+      if (!finished) {
+        upstream.controller.abort();
+        finish(499);
+      }
+    }
+  }
 
-  return new Response(body, {
+  return {
+    status: 200,
     headers: {
       ...headers,
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-cache, no-transform",
       "X-Accel-Buffering": "no",
     },
-  });
+    events: events(),
+  };
 }

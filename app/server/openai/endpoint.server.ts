@@ -3,6 +3,7 @@ import { chargeTokens, consumeRequest } from "../api/limits.server";
 import { recordUsage } from "../api/usage.server";
 import { errorFields, log } from "../log.server";
 import { OpenAIError, withOpenAIErrors } from "./errors.server";
+import type { ApiReply, ApiRequest } from "./exchange.server";
 import { methodNotAllowed } from "./request.server";
 
 export interface Outcome {
@@ -25,15 +26,15 @@ export interface EndpointContext {
  * rate-limit headers on errors too), and one usage record per call, written in the background.
  */
 export function apiEndpoint(
-  request: Request,
+  request: ApiRequest,
   endpoint: string,
   method: "GET" | "POST",
-  handle: (context: EndpointContext) => Promise<Response>,
-) {
+  handle: (context: EndpointContext) => Promise<ApiReply>,
+): Promise<ApiReply> {
   return withOpenAIErrors(
     async () => {
       if (request.method !== method) throw methodNotAllowed(request.method, method);
-      const principal = await requireApiKey(request);
+      const principal = await requireApiKey(request.header("authorization"));
       const started = performance.now();
       let finished = false;
       const finish = (outcome: Outcome) => {

@@ -1,3 +1,5 @@
+import type { ApiReply } from "./exchange.server";
+
 /**
  * OpenAI's error envelope: `{"error":{"message","type","param","code"}}`, all four keys always
  * present. Everything under /api/v1 answers errors in this shape, so the official SDKs raise
@@ -23,11 +25,8 @@ export class OpenAIError extends Error {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
 
-  toResponse(extraHeaders: Record<string, string> = {}) {
-    return Response.json(this.toJSON(), {
-      status: this.status,
-      headers: { ...this.headers, ...extraHeaders },
-    });
+  toReply(): ApiReply {
+    return { status: this.status, headers: this.headers, json: this.toJSON() };
   }
 }
 
@@ -81,15 +80,14 @@ export const upstreamTimeout = (message: string) =>
 
 /** Runs an /api/v1 handler: any OpenAIError thrown becomes its envelope; anything else a 500 envelope. */
 export async function withOpenAIErrors(
-  handler: () => Promise<Response>,
+  handler: () => Promise<ApiReply>,
   onUnexpected?: (error: unknown) => void,
-) {
+): Promise<ApiReply> {
   try {
     return await handler();
   } catch (error) {
-    if (error instanceof OpenAIError) return error.toResponse();
-    if (error instanceof Response) return error;
+    if (error instanceof OpenAIError) return error.toReply();
     onUnexpected?.(error);
-    return serverError().toResponse();
+    return serverError().toReply();
   }
 }

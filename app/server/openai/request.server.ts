@@ -1,13 +1,14 @@
 import { env } from "../env.server";
 import { invalidRequest, OpenAIError } from "./errors.server";
+import type { ApiRequest } from "./exchange.server";
 
 /**
  * Reads a JSON request body for /api/v1: 415 unless it is JSON, 413 when larger than
  * MAX_REQUEST_BYTES (checked on Content-Length and again while reading, for chunked bodies),
  * 400 when it does not parse.
  */
-export async function readJsonBody(request: Request): Promise<unknown> {
-  const contentType = request.headers.get("content-type") ?? "";
+export async function readJsonBody(request: ApiRequest): Promise<unknown> {
+  const contentType = request.header("content-type") ?? "";
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new OpenAIError(
       415,
@@ -22,22 +23,14 @@ export async function readJsonBody(request: Request): Promise<unknown> {
       `The request body is larger than ${limit} bytes.`,
       "invalid_request_error",
       "request_too_large",
+      null,
+      // The rest of the body is not read, so the connection cannot carry another request.
+      { connection: "close" },
     );
-  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
-
-  const reader = request.body?.getReader();
-  if (!reader) throw invalidRequest("The request body is empty; send a JSON object.");
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    size += read.value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    parts.push(read.value);
-  }
-  const text = Buffer.concat(parts).toString("utf8");
+  if (Number(request.header("content-length") ?? 0) > limit) throw tooLarge();
+  const bytes = await request.readBody(limit);
+  if (bytes === "too-large") throw tooLarge();
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   if (!text.trim()) throw invalidRequest("The request body is empty; send a JSON object.");
   try {
     return JSON.parse(text);

@@ -1,0 +1,79 @@
+/**
+ * The request and reply the /api/v1 handlers work on, and their adapter for Web Request/Response.
+ *
+ * The handlers do not take a Web Request or return a Web Response because, on Node 20, building
+ * those objects (and their streams and abort signals) for every call cost more CPU than all of our
+ * own work on a completion: see docs/decisions/0005. server.ts serves /api/v1 straight from
+ * node:http (node.server.ts); React Router (`react-router dev`, any other adapter, or
+ * API_FAST_PATH=false) serves the very same handlers through the adapter below.
+ */
+export interface ApiRequest {
+  method: string;
+  /** Path and query as the client sent them (path segments not decoded). */
+  url: URL;
+  header(name: string): string | null;
+  /** Aborted when the client goes away before the reply is complete. */
+  signal: AbortSignal;
+  /**
+   * The whole body, or "too-large" as soon as it passes `limit` bytes (reading then stops and
+   * the connection is not reused). An empty body is zero bytes.
+   */
+  readBody(limit: number): Promise<Uint8Array | "too-large">;
+}
+
+export type ApiReply =
+  | { status: number; headers: Record<string, string>; json: unknown }
+  | {
+      status: number;
+      headers: Record<string, string>;
+      /**
+       * A text/event-stream, as whole events. The adapter calls `return()` when the client goes
+       * away, which the producer must treat as the end of the call.
+       */
+      events: AsyncGenerator<string, void, undefined>;
+    };
+
+export function jsonReply(json: unknown, headers: Record<string, string> = {}, status = 200): ApiReply {
+  return { status, headers, json };
+}
+
+export function fromWebRequest(request: Request): ApiRequest {
+  return {
+    method: request.method,
+    url: new URL(request.url),
+    header: (name) => request.headers.get(name),
+    signal: request.signal,
+    async readBody(limit) {
+      const reader = request.body?.getReader();
+      if (!reader) return new Uint8Array();
+      const parts: Uint8Array[] = [];
+      let size = 0;
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        size += read.value.byteLength;
+        if (size > limit) {
+          await reader.cancel();
+          return "too-large";
+        }
+        parts.push(read.value);
+      }
+      return Buffer.concat(parts);
+    },
+  };
+}
+
+export function toWebResponse(reply: ApiReply): Response {
+  if ("json" in reply) return Response.json(reply.json, { status: reply.status, headers: reply.headers });
+  const { events } = reply;
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await events.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      await events.return(undefined);
+    },
+  });
+  return new Response(body, { status: reply.status, headers: reply.headers });
+}
