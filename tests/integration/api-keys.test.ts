@@ -229,6 +229,38 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
     expect(admitted).toBe(LIMIT);
   });
 
+  test("a key refused at its own limit does not use up its user's other keys", async () => {
+    const browser = await signedIn(replicas[0], "key-over-limit");
+    const hammer = await createKey(browser, { name: "hammer" });
+    const other = await createKey(browser, { name: "other" });
+    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
+      createHash("sha256").update(hammer.token).digest("hex"),
+    ]);
+    const saved = await admin.post("/settings/keys", {
+      intent: "limits",
+      keyId: row.id,
+      rateLimitRequests: "2",
+    });
+    expect(saved.status).toBe(200);
+
+    const hammered: number[] = [];
+    for (let i = 0; i < LIMIT * 2; i++) {
+      const response = await me(replicas[i % 2], hammer.token);
+      hammered.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(hammered).toEqual([200, 200, ...Array(LIMIT * 2 - 2).fill(429)]);
+
+    // The user has used two of LIMIT: the other key gets exactly the rest.
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT; i++) {
+      const response = await me(replicas[i % 2], other.token);
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(statuses).toEqual([...Array(LIMIT - 2).fill(200), 429, 429]);
+  });
+
   test("an administrator's per-key overrides change the limit and add token headers", async () => {
     const browser = await signedIn(replicas[0], "override");
     const { token } = await createKey(browser);
