@@ -11,7 +11,9 @@ const slowDelayMs = Number(process.env.BENCH_SLOW_DELAY_MS ?? 1000);
 
 const fake = await startFakeOllama({
   port: Number(process.env.FAKE_OLLAMA_PORT ?? 0),
-  chat: { reply: "Hello from the fake." },
+  // One token: the fake sleeps a timer (>= 1 ms) between tokens even with no delay, which is not
+  // "answering at once" and made the c=1 figures noisy.
+  chat: { tokens: ["Hello from the fake."] },
 });
 fake.setChatResolver((req) => {
   const last = Array.isArray(req?.messages) ? req.messages.at(-1)?.content : undefined;

@@ -47,6 +47,7 @@
  *   (optional env: FAKE_OLLAMA_PORT, default 11434; FAKE_OLLAMA_HOST, default 127.0.0.1)
  */
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import http from "node:http";
 import type { Socket } from "node:net";
@@ -867,6 +868,8 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const intervals = new Set<ReturnType<typeof setInterval>>();
   const lifetime = new AbortController();
+  // Every open request listens on it; hundreds at once are normal (bench/api.mjs opens 1,000).
+  setMaxListeners(0, lifetime.signal);
 
   const initialModels = (): FakeModel[] => opts.models ?? DEFAULT_MODELS;
 
