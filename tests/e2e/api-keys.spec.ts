@@ -38,3 +38,18 @@ test.describe("API keys with JavaScript disabled", () => {
     expect(after.status()).toBe(401);
   });
 });
+
+test.describe("API keys with JavaScript", () => {
+  test("the Copy button puts the new token on the clipboard", async ({ page, context }) => {
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    await signUp(page, uniqueEmail("copy"));
+    await page.goto("/settings/keys");
+    await page.getByLabel("Name").fill("Clipboard script");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const token = await page.getByTestId("new-key-token").inputValue();
+    expect(token).toMatch(/^ccai-[\w-]{43}$/);
+    await page.getByRole("button", { name: "Copy", exact: true }).click();
+    await expect(page.getByRole("button", { name: "Copied", exact: true })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+  });
+});

@@ -305,6 +305,68 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
     await expectEnvelope(await me(replicas[0], token), 429, "rate_limit_exceeded");
   });
 
+  test("a tokens-per-minute limit is charged with Ollama's counts, then refuses with a tokens 429", async () => {
+    const browser = await signedIn(replicas[0], "tokens");
+    const { token } = await createKey(browser);
+    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
+      createHash("sha256").update(token).digest("hex"),
+    ]);
+    const saved = await admin.post("/settings/keys", {
+      intent: "limits",
+      keyId: row.id,
+      // Room for the polling below: only the token limit is under test.
+      rateLimitRequests: "100",
+      rateLimitTokensPerMinute: "30",
+    });
+    expect(saved.status).toBe(200);
+
+    ollama.setChat({ reply: "Hi there.", promptEvalCount: 20, evalCount: 5 });
+    const completion = await fetch(`${replicas[0].url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "Hi" }] }),
+    });
+    expect(completion.status).toBe(200);
+    expect(completion.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
+    await completion.body?.cancel();
+
+    // 25 of 30 tokens used: still admitted (the charge lands just after the call), from either replica.
+    let remaining: string | null = null;
+    for (let attempt = 0; attempt < 50 && remaining !== "5"; attempt++) {
+      const response = await me(replicas[1], token);
+      remaining = response.headers.get("x-ratelimit-remaining-tokens");
+      await response.body?.cancel();
+      if (remaining !== "5") await sleep(50);
+    }
+    expect(remaining).toBe("5");
+
+    const second = await fetch(`${replicas[1].url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "Hi" }] }),
+    });
+    expect(second.status).toBe(200);
+    await second.body?.cancel();
+
+    // 50 of 30: one call may overshoot by its own size, then every call is refused until the minute ends.
+    let refused: Response | undefined;
+    for (let attempt = 0; attempt < 50 && !refused; attempt++) {
+      const response = await me(replicas[attempt % 2], token);
+      if (response.status === 429) refused = response;
+      else {
+        await response.body?.cancel();
+        await sleep(50);
+      }
+    }
+    if (!refused) throw new Error("no 429 after the token budget was used up");
+    expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("30");
+    expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("0");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    const error = await expectEnvelope(refused, 429, "rate_limit_exceeded");
+    expect(error.type).toBe("tokens");
+  });
+
   test("usage is written in batches, rolled up per day, and shown on the usage page", async () => {
     const browser = await signedIn(replicas[0], "usage");
     const { token } = await createKey(browser, { name: "usage key", allowedModelsText: "llama3.2" });
@@ -336,6 +398,63 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
     const page = await (await browser.get("/settings/usage")).text();
     expect(page).toContain("usage key");
     expect(page).toMatch(/data-testid="usage-requests">5</);
+  });
+});
+
+describe("usage retention", () => {
+  let database: TestDatabase;
+  let app: RunningApp;
+  let ollama: FakeOllama;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("apiretention");
+    ollama = await startFakeOllama();
+    app = await startApp({
+      DATABASE_URL: database.url,
+      OLLAMA_URL: ollama.url,
+      USAGE_RETENTION_DAYS: "30",
+      USAGE_DAILY_RETENTION_DAYS: "365",
+    });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await ollama?.close();
+    await database?.drop().catch(() => {});
+  });
+
+  test("raw events and daily roll-ups older than their retention are deleted; newer ones stay", async () => {
+    const browser = await signedIn(app, "retention");
+    const { token } = await createKey(browser, { name: "retention key" });
+    const [key] = await database.query<{ id: string; user_id: string }>(
+      "SELECT id, user_id FROM api_keys WHERE name = 'retention key'",
+    );
+    const event = (daysAgo: number, model: string) =>
+      database.query(
+        `INSERT INTO usage_events (at, user_id, key_id, model, endpoint, latency_ms, status)
+         VALUES (now() - make_interval(days => $1), $2, $3, $4, '/v1/chat/completions', 5, 200)`,
+        [daysAgo, key.user_id, key.id, model],
+      );
+    const daily = (daysAgo: number, model: string) =>
+      database.query(
+        `INSERT INTO usage_daily (day, user_id, key_id, model, requests)
+         VALUES (current_date - $1::int, $2, $3, $4, 1)`,
+        [daysAgo, key.user_id, key.id, model],
+      );
+    await Promise.all([event(40, "old"), event(10, "recent"), daily(400, "old"), daily(100, "recent")]);
+
+    // The first write of this process also prunes (then at most once an hour).
+    const response = await me(app, token);
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+
+    const models = async (table: string) =>
+      (await database.query<{ model: string }>(`SELECT model FROM ${table} ORDER BY model`)).map(
+        (row) => row.model,
+      );
+    await expect.poll(() => models("usage_events"), { timeout: 10_000 }).toEqual(["", "recent"]);
+    expect(await models("usage_daily")).toEqual(["", "recent"]);
+    expect(app.output()).toContain('"msg":"api usage pruned"');
   });
 });
 

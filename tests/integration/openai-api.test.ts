@@ -100,6 +100,38 @@ describe.each([
     expect(data.id).toMatch(/^chatcmpl-/);
   });
 
+  test("sampling fields map to Ollama's options; unset ones are left out", async () => {
+    const lastOptions = () => (ollama.chats.at(-1)?.body as { options?: unknown } | undefined)?.options;
+    await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "Hi" }],
+      top_p: 0.9,
+      max_tokens: 64,
+      stop: "END",
+      seed: 42,
+      frequency_penalty: 0.5,
+      presence_penalty: -0.25,
+      user: "end-user-7",
+    });
+    expect(lastOptions()).toEqual({
+      top_p: 0.9,
+      num_predict: 64,
+      stop: ["END"],
+      seed: 42,
+      frequency_penalty: 0.5,
+      presence_penalty: -0.25,
+    });
+    // max_completion_tokens wins over the deprecated max_tokens; a stop list stays a list.
+    await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "Hi" }],
+      max_tokens: 64,
+      max_completion_tokens: 8,
+      stop: ["a", "b"],
+    });
+    expect(lastOptions()).toEqual({ num_predict: 8, stop: ["a", "b"] });
+  });
+
   test("streaming: role first, content pieces, a separate finish chunk, a usage chunk, then [DONE]", async () => {
     ollama.setChat({ reply: "one two three", promptEvalCount: 9, evalCount: 3 });
     const stream = await client.chat.completions.create({
