@@ -26,6 +26,14 @@ function me(app: RunningApp, token: string | null, query = "") {
   });
 }
 
+/** A key's row id, found the way the server finds a key: by the SHA-256 of its token. */
+async function keyIdOf(database: TestDatabase, token: string): Promise<string> {
+  const [row] = await database.query<{ id: string }>("SELECT id FROM api_keys WHERE hash = $1", [
+    createHash("sha256").update(token).digest("hex"),
+  ]);
+  return row.id;
+}
+
 async function expectEnvelope(response: Response, status: number, code: string | null) {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toContain("application/json");
@@ -125,10 +133,8 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
 
     const browser = await signedIn(app, "statuses");
     const revoked = await createKey(browser, { name: "to revoke" });
-    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
-      createHash("sha256").update(revoked.token).digest("hex"),
-    ]);
-    const revoke = await browser.post("/settings/keys", { intent: "revoke", keyId: row.id });
+    const keyId = await keyIdOf(database, revoked.token);
+    const revoke = await browser.post("/settings/keys", { intent: "revoke", keyId });
     expect(revoke.status).toBe(200);
     expect(await revoke.text()).toMatch(/data-testid="key-status">revoked</);
     await expectEnvelope(await me(app, revoked.token), 401, "invalid_api_key");
@@ -162,10 +168,8 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
     const { token } = await createKey(browser);
     // Replica 1 has now looked the key up and cached it.
     expect((await me(replicas[1], token)).status).toBe(200);
-    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
-      createHash("sha256").update(token).digest("hex"),
-    ]);
-    expect((await browser.post("/settings/keys", { intent: "revoke", keyId: row.id })).status).toBe(200);
+    const keyId = await keyIdOf(database, token);
+    expect((await browser.post("/settings/keys", { intent: "revoke", keyId })).status).toBe(200);
     await sleep(1000);
     await expectEnvelope(await me(replicas[1], token), 401, "invalid_api_key");
   });
@@ -233,12 +237,10 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
     const browser = await signedIn(replicas[0], "key-over-limit");
     const hammer = await createKey(browser, { name: "hammer" });
     const other = await createKey(browser, { name: "other" });
-    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
-      createHash("sha256").update(hammer.token).digest("hex"),
-    ]);
+    const keyId = await keyIdOf(database, hammer.token);
     const saved = await admin.post("/settings/keys", {
       intent: "limits",
-      keyId: row.id,
+      keyId,
       rateLimitRequests: "2",
     });
     expect(saved.status).toBe(200);
@@ -264,19 +266,17 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
   test("an administrator's per-key overrides change the limit and add token headers", async () => {
     const browser = await signedIn(replicas[0], "override");
     const { token } = await createKey(browser);
-    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
-      createHash("sha256").update(token).digest("hex"),
-    ]);
+    const keyId = await keyIdOf(database, token);
     const refused = await browser.post("/settings/keys", {
       intent: "limits",
-      keyId: row.id,
+      keyId,
       rateLimitRequests: "2",
     });
     expect(refused.status).toBe(403);
 
     const invalid = await admin.post("/settings/keys", {
       intent: "limits",
-      keyId: row.id,
+      keyId,
       rateLimitRequests: "zero",
       rateLimitTokensPerMinute: "",
     });
@@ -285,7 +285,7 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
 
     const saved = await admin.post("/settings/keys", {
       intent: "limits",
-      keyId: row.id,
+      keyId,
       rateLimitRequests: "2",
       rateLimitTokensPerMinute: "1000",
     });
@@ -293,7 +293,7 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
     expect(
       await database.query(
         "SELECT rate_limit_requests, rate_limit_tokens_per_minute FROM api_keys WHERE id = $1",
-        [row.id],
+        [keyId],
       ),
     ).toEqual([{ rate_limit_requests: 2, rate_limit_tokens_per_minute: 1000 }]);
     const first = await me(replicas[0], token);
@@ -308,12 +308,10 @@ describe("API keys, limits and usage across two replicas sharing Redis", () => {
   test("a tokens-per-minute limit is charged with Ollama's counts, then refuses with a tokens 429", async () => {
     const browser = await signedIn(replicas[0], "tokens");
     const { token } = await createKey(browser);
-    const [row] = await database.query("SELECT id FROM api_keys WHERE hash = $1", [
-      createHash("sha256").update(token).digest("hex"),
-    ]);
+    const keyId = await keyIdOf(database, token);
     const saved = await admin.post("/settings/keys", {
       intent: "limits",
-      keyId: row.id,
+      keyId,
       // Room for the polling below: only the token limit is under test.
       rateLimitRequests: "100",
       rateLimitTokensPerMinute: "30",
