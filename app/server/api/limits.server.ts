@@ -91,7 +91,10 @@ export async function consumeRequest(principal: ApiPrincipal): Promise<RateLimit
 
   // Both counters in parallel: one Redis round trip on every call instead of two in a row. When the
   // key itself is over its limit, the user's point is given back before answering, so a key
-  // hammering past its own limit does not use up its user's other keys.
+  // hammering past its own limit does not use up its user's other keys. The cost: while such a
+  // refused call is in flight (one round trip) its point still counts for the user, so under a
+  // flood from a key with a lower override, a sibling key can meet the user limit a little early;
+  // and a point given back just after the window rolled over lends the new window one request.
   const userPoints = Math.max(env().RATE_LIMIT_REQUESTS, requests);
   const userLimiter = limiter("user", userPoints, seconds);
   const [byKey, byUser] = await Promise.all([
