@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type FakeOllama, startFakeOllama } from "../fakes/ollama";
@@ -9,6 +10,30 @@ import { Browser } from "../support/http";
 
 async function createKey(browser: Browser, fields: Record<string, string> = {}) {
   return (await browser.createApiKey(fields)).token;
+}
+
+/** One HTTP/1.1 exchange over a raw socket, for what fetch will not send (odd paths, paced uploads). */
+function rawExchange(
+  url: string,
+  head: string,
+  body: (write: (text: string) => void) => Promise<void> = async () => {},
+): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, async () => {
+      socket.write(`${head}\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+      try {
+        await body((text) => socket.write(text));
+      } catch {}
+    });
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (part) => {
+      received += part;
+    });
+    socket.on("close", () => resolve(received));
+    socket.on("error", (error) => (received ? resolve(received) : reject(error)));
+  });
 }
 
 function expectEnvelope(body: unknown, status: number, response: Response) {
@@ -387,6 +412,74 @@ describe.each([
     expectEnvelope(await broken.json(), 400, broken);
     const unknown = await fetch(`${app.url}/api/v1/completions/legacy`, { headers: auth });
     expect(expectEnvelope(await unknown.json(), 404, unknown).code).toBe("unknown_url");
+  });
+
+  test("a chunked body over the limit gets a 413 while it is still arriving, and the app stays up", async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const chunk = `${"x".repeat(4096)}`;
+    const answer = await rawExchange(
+      app.url,
+      [
+        "POST /api/v1/chat/completions HTTP/1.1",
+        `Authorization: Bearer ${token}`,
+        "Content-Type: application/json",
+        "Transfer-Encoding: chunked",
+      ].join("\r\n"),
+      async (write) => {
+        write(`${(1).toString(16)}\r\n{\r\n`);
+        // 40 KB in paced chunks: the limit (20,000 bytes) passes midway, and more keeps coming.
+        for (let i = 0; i < 10; i++) {
+          write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+          await sleep(20);
+        }
+        write("0\r\n\r\n");
+      },
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain('"code":"request_too_large"');
+    expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+    expect(app.output()).not.toMatch(/Controller is already closed|uncaught/i);
+  });
+
+  test("a client that leaves mid-upload is recorded as 499, not as an error", async () => {
+    const gone = await createKey(browser, { name: "gone mid-upload" });
+    const socket = connect(Number(new URL(app.url).port), "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(
+      [
+        "POST /api/v1/chat/completions HTTP/1.1",
+        "Host: 127.0.0.1",
+        `Authorization: Bearer ${gone}`,
+        "Content-Type: application/json",
+        "Content-Length: 1000",
+        "",
+        '{"model":"llama3.2","messages":[',
+      ].join("\r\n"),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    await expect
+      .poll(
+        async () =>
+          (
+            await database.query<{ status: number; endpoint: string }>(
+              `SELECT e.status, e.endpoint FROM usage_events e JOIN api_keys k ON k.id = e.key_id
+               WHERE k.name = 'gone mid-upload'`,
+            )
+          )[0],
+        { timeout: 10_000 },
+      )
+      .toEqual({ status: 499, endpoint: "/v1/chat/completions" });
+    expect(app.output()).not.toContain('"level":"error"');
+  });
+
+  test("only the exact /api/v1 prefix reaches the API: /api/v1/../v2/models is an unknown URL", async () => {
+    const answer = await rawExchange(
+      app.url,
+      `GET /api/v1/../v2/models HTTP/1.1\r\nAuthorization: Bearer ${token}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(answer).not.toContain('"object":"list"');
   });
 
   test("a key's model allow-list is enforced (403) and filters the model list", async () => {

@@ -9,6 +9,7 @@ import {
   toOllamaTools,
 } from "./chat-request.server";
 import {
+  clientClosedRequest,
   invalidRequest,
   modelNotFound,
   OpenAIError,
@@ -109,6 +110,7 @@ async function openUpstream(request: ChatCompletionRequest, clientSignal: AbortS
     return { chunks, first, controller, release: () => clientSignal.removeEventListener("abort", abort) };
   } catch (error) {
     clientSignal.removeEventListener("abort", abort);
+    if (clientSignal.aborted) throw clientClosedRequest();
     if (timedOut)
       throw upstreamTimeout(`The model server did not answer within ${env().OLLAMA_TIMEOUT_MS} ms.`);
     throw toOpenAIError(error, request.model);
@@ -136,7 +138,7 @@ export async function createChatCompletion(
       last = step.value;
     }
   } catch (error) {
-    const failure = toOpenAIError(error, request.model);
+    const failure = signal.aborted ? clientClosedRequest() : toOpenAIError(error, request.model);
     onFinish({ model: request.model, promptTokens: 0, completionTokens: 0, status: failure.status });
     throw failure;
   } finally {

@@ -66,6 +66,18 @@ export const rateLimited = (
   type: "requests" | "tokens" = "requests",
 ) => new OpenAIError(429, message, type, "rate_limit_exceeded", null, headers);
 
+/**
+ * The client went away before it was answered (nginx's 499). Nobody reads this envelope: it is
+ * what the usage record says, instead of a 500 or a 502 that would blame us or Ollama.
+ */
+export const clientClosedRequest = () =>
+  new OpenAIError(
+    499,
+    "The client closed the connection before the request was answered.",
+    "invalid_request_error",
+    "client_closed_request",
+  );
+
 export const serverError = (message = "The server had an error processing your request.") =>
   new OpenAIError(500, message, "server_error");
 

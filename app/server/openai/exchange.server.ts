@@ -1,3 +1,5 @@
+import { clientClosedRequest } from "./errors.server";
+
 /**
  * The request and reply the /api/v1 handlers work on, and their adapter for Web Request/Response.
  *
@@ -43,22 +45,40 @@ export function fromWebRequest(request: Request): ApiRequest {
     url: new URL(request.url),
     header: (name) => request.headers.get(name),
     signal: request.signal,
-    async readBody(limit) {
-      const reader = request.body?.getReader();
-      if (!reader) return new Uint8Array();
-      const parts: Uint8Array[] = [];
-      let size = 0;
-      for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        size += read.value.byteLength;
-        if (size > limit) {
-          await reader.cancel();
-          return "too-large";
-        }
-        parts.push(read.value);
-      }
-      return Buffer.concat(parts);
-    },
+    readBody: (limit) => readWebBody(request, limit),
   };
+}
+
+async function readWebBody(request: Request, limit: number): Promise<Uint8Array | "too-large"> {
+  const reader = request.body?.getReader();
+  if (!reader) return new Uint8Array();
+  if (request.signal.aborted) throw clientClosedRequest();
+  // @react-router/node's body stream neither ends nor fails when the client leaves mid-upload:
+  // the request's abort signal is what tells.
+  let onAbort = () => {};
+  const gone = new Promise<never>((_, reject) => {
+    onAbort = () => reject(clientClosedRequest());
+    request.signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const read = await Promise.race([reader.read(), gone]);
+      if (read.done) return Buffer.concat(parts);
+      size += read.value.byteLength;
+      if (size > limit) {
+        // Not cancel(): @react-router/node enqueues into this stream from the socket's "data" and
+        // "end" listeners, and enqueue() or close() on a cancelled stream throws there, uncaught.
+        // What is still buffered is dropped with the request; the 413 goes out with Connection: close.
+        reader.releaseLock();
+        return "too-large";
+      }
+      parts.push(read.value);
+    }
+  } finally {
+    request.signal.removeEventListener("abort", onAbort);
+  }
 }
 
 export function toWebResponse(reply: ApiReply): Response {

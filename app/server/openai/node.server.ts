@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorFields, log } from "../log.server";
-import { serverError } from "./errors.server";
+import { clientClosedRequest, serverError } from "./errors.server";
 import type { ApiReply, ApiRequest } from "./exchange.server";
 import { handleApiRequest } from "./router.server";
 
@@ -33,32 +33,53 @@ function fromNodeRequest(req: IncomingMessage, res: ServerResponse): ApiRequest 
       return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
     },
     signal: controller.signal,
-    readBody: (limit) => readNodeBody(req, limit),
+    readBody: (limit) => readNodeBody(req, limit, controller.signal),
   };
 }
 
-function readNodeBody(req: IncomingMessage, limit: number) {
+/**
+ * The body is read only after the key and the rate limits are checked, so the client may be gone
+ * by then (a destroyed request emits neither "end" nor "error"): the signal covers that, and a
+ * client leaving mid-upload, as a 499.
+ */
+function readNodeBody(req: IncomingMessage, limit: number, clientGone: AbortSignal) {
   return new Promise<Uint8Array | "too-large">((resolve, reject) => {
+    if (clientGone.aborted || req.destroyed) return reject(clientClosedRequest());
     const parts: Buffer[] = [];
     let size = 0;
+    const stop = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onGone);
+      clientGone.removeEventListener("abort", onGone);
+    };
     const onData = (part: Buffer) => {
       size += part.length;
       if (size <= limit) return void parts.push(part);
       // Stop reading but keep the socket, so that the 413 (sent with Connection: close) arrives.
-      req.off("data", onData);
-      req.off("end", onEnd);
+      stop();
       req.pause();
       resolve("too-large");
     };
-    const onEnd = () => resolve(Buffer.concat(parts));
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(parts));
+    };
+    const onGone = () => {
+      stop();
+      reject(clientClosedRequest());
+    };
     req.on("data", onData);
     req.once("end", onEnd);
-    req.once("error", reject);
+    req.once("error", onGone);
+    clientGone.addEventListener("abort", onGone, { once: true });
   });
 }
 
 async function writeReply(reply: ApiReply, res: ServerResponse) {
   if ("json" in reply) {
+    // The client left (a 499 for the usage record): nobody to write to.
+    if (res.destroyed) return;
     const text = JSON.stringify(reply.json);
     res.writeHead(reply.status, {
       ...reply.headers,

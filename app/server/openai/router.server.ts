@@ -103,6 +103,8 @@ export function isApiPath(pathname: string) {
 
 export async function handleApiRequest(request: ApiRequest): Promise<ApiReply> {
   const path = request.url.pathname;
+  // React Router matches case-insensitively, and URL parsing resolves "..": only the exact prefix.
+  if (!isApiPath(path)) return unknownUrl(request);
   // A trailing slash names the same endpoint, as in React Router's matching.
   const endpoint = endpoints[path.slice(PREFIX.length).replace(/(.)\/$/, "$1")];
   if (endpoint) return endpoint(request);
