@@ -31,6 +31,17 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
       await pool.end();
       const client = new pg.Client({ connectionString: PG_ADMIN_URL });
       await client.connect();
+      // pool.end() resolves before its connections have closed; FORCE terminating one of them
+      // mid-close surfaced as an unhandled 57P01 error in this process (a CI failure). Let them go
+      // first (up to a second: an app that was not stopped is cut off by FORCE as before).
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const { rows } = await client.query<{ open: number }>(
+          "SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1",
+          [name],
+        );
+        if (rows[0].open === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.end();
     },
