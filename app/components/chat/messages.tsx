@@ -121,6 +121,19 @@ function AssistantMessage({
 }
 
 /**
+ * A chat opens at its latest message, as chat apps do, unless the URL names a message (#m<id>,
+ * from search or after a no-JavaScript send). Runs before useOlderMessages' observer starts, so
+ * opening a long chat does not load older pages that nobody scrolled up to. (A passive effect, so
+ * it comes after React Router's scroll restoration, which would put a new page at the top.)
+ */
+function useOpenAtLatest() {
+  // On mount only: the list is keyed by chat id, so another chat mounts it afresh.
+  useEffect(() => {
+    if (!window.location.hash) window.scrollTo(0, document.documentElement.scrollHeight);
+  }, []);
+}
+
+/**
  * With JavaScript, older messages load by themselves when the top of the list scrolls into view
  * (the "Load older messages" link is the no-JavaScript way). The scroll position is kept, so the
  * message being read does not jump.
@@ -184,6 +197,7 @@ export function MessageList({
   olderCursor: string | null;
   editing: boolean;
 }) {
+  useOpenAtLatest();
   const { older, cursor, sentinel } = useOlderMessages(chatId, olderCursor);
   const messages = older.length ? [...older, ...latest] : latest;
   const lastUserIndex = messages.findLastIndex((message) => message.role === "user");
