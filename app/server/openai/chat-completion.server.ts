@@ -42,7 +42,12 @@ function completionId() {
 }
 
 /** Ollama's errors, and failures to reach it, as OpenAI errors with a matching status. */
-export function toOpenAIError(error: unknown, model: string): OpenAIError {
+/**
+ * An Ollama failure as the OpenAI error to answer (or record). When the client's own signal has
+ * fired, the failure is the client leaving, not Ollama: a 499.
+ */
+export function toOpenAIError(error: unknown, model: string, clientSignal?: AbortSignal): OpenAIError {
+  if (clientSignal?.aborted) return clientClosedRequest();
   if (error instanceof OpenAIError) return error;
   if (error instanceof OllamaError) {
     if (error.status === 404) return modelNotFound(model);
@@ -110,10 +115,9 @@ async function openUpstream(request: ChatCompletionRequest, clientSignal: AbortS
     return { chunks, first, controller, release: () => clientSignal.removeEventListener("abort", abort) };
   } catch (error) {
     clientSignal.removeEventListener("abort", abort);
-    if (clientSignal.aborted) throw clientClosedRequest();
-    if (timedOut)
+    if (timedOut && !clientSignal.aborted)
       throw upstreamTimeout(`The model server did not answer within ${env().OLLAMA_TIMEOUT_MS} ms.`);
-    throw toOpenAIError(error, request.model);
+    throw toOpenAIError(error, request.model, clientSignal);
   } finally {
     clearTimeout(timer);
   }
@@ -138,7 +142,7 @@ export async function createChatCompletion(
       last = step.value;
     }
   } catch (error) {
-    const failure = signal.aborted ? clientClosedRequest() : toOpenAIError(error, request.model);
+    const failure = toOpenAIError(error, request.model, signal);
     onFinish({ model: request.model, promptTokens: 0, completionTokens: 0, status: failure.status });
     throw failure;
   } finally {

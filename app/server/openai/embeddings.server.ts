@@ -33,7 +33,7 @@ export async function createEmbeddings(request: EmbeddingRequest, signal: AbortS
   try {
     result = await embed({ model: request.model, input: inputs, dimensions: request.dimensions, signal });
   } catch (error) {
-    throw toOpenAIError(error, request.model);
+    throw toOpenAIError(error, request.model, signal);
   }
   return {
     body: {
