@@ -15,7 +15,7 @@ import sirv from "sirv";
 // React and React Router pick their production builds from NODE_ENV when first imported, so it is
 // set before they load (they are imported dynamically below for that reason).
 process.env.NODE_ENV ??= "production";
-const { createRequestListener } = await import("@react-router/node");
+const { createRequestHandler } = await import("react-router");
 
 type EntryModule = typeof import("./app/entry.server");
 
@@ -46,18 +46,26 @@ const serveStatic = sirv(new URL("./client", import.meta.url).pathname, {
   },
 });
 
-const handleWithRouter = createRequestListener({
-  build,
-  getLoadContext: (request, client) => app.getLoadContext(clientIp(request, client.address)),
+// APP_URL is our own origin even when a proxy in front rewrites Host or terminates TLS without
+// TRUST_PROXY: React Router's action origin check accepts it (it compares hosts).
+const handleWithRouter = createRequestHandler({
+  ...build,
+  allowedActionOrigins: [new URL(config.APP_URL).host],
 });
 
+function handlePage(req: http.IncomingMessage, res: http.ServerResponse) {
+  const loadContext = app.getLoadContext(clientIp(req));
+  return app.servePageFromNode(req, res, (request) => handleWithRouter(request, loadContext));
+}
+
 /** With TRUST_PROXY, the right-most X-Forwarded-For entry: the address our own proxy saw. */
-function clientIp(request: Request, socketAddress: string) {
-  if (config.TRUST_PROXY) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+function clientIp(req: http.IncomingMessage) {
+  const header = req.headers["x-forwarded-for"];
+  if (config.TRUST_PROXY && header) {
+    const forwarded = (Array.isArray(header) ? header.join(",") : header).split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
-  return socketAddress;
+  return req.socket.remoteAddress ?? "unknown";
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -86,9 +94,9 @@ const server = http.createServer((req, res) => {
     // The API's hot path skips React Router's Web Request/Response round trip (decision 0005).
     app.serveApiFromNode(req, res);
   } else if (req.method === "GET" || req.method === "HEAD") {
-    serveStatic(req, res, () => handleWithRouter(req, res));
+    serveStatic(req, res, () => handlePage(req, res));
   } else {
-    handleWithRouter(req, res);
+    handlePage(req, res);
   }
 });
 function pathOf(url = "/") {
@@ -119,6 +127,9 @@ function addHeadersOnWrite(res: http.ServerResponse, headers: [string, string][]
 // Longer than nginx's and most load balancers' upstream keep-alive, so they close first.
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
+// Bodies are timed by our own readers (a 408 page or envelope after REQUEST_BODY_TIMEOUT_MS); Node's
+// bare 408 is only the backstop for a request whose reader never started.
+server.requestTimeout = config.REQUEST_BODY_TIMEOUT_MS + 10_000;
 
 const sockets = new Set<Socket>();
 server.on("connection", (socket) => {

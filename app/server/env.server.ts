@@ -111,6 +111,10 @@ export const envSchema = z
     CHAT_MAX_CONTEXT_TOKENS: integer(8192, 512, 1_048_576),
     OLLAMA_TIMEOUT_MS: integer(300_000, 1_000, 3_600_000),
     MAX_REQUEST_BYTES: integer(10_485_760, 1_024, 104_857_600),
+    // Page forms (everything outside /api/v1): a chat message is at most 32,000 characters.
+    MAX_FORM_BYTES: integer(1_048_576, 1_024, 104_857_600),
+    // How long a request body may take to arrive, on pages and the API alike (413/408 answers).
+    REQUEST_BODY_TIMEOUT_MS: integer(60_000, 1_000, 3_600_000),
   })
   .transform((env) => {
     const port = env.PORT;
