@@ -3,7 +3,16 @@ import { createReadableStreamFromReadable } from "@react-router/node";
 import { isbot } from "isbot";
 import type { RenderToPipeableStreamOptions } from "react-dom/server";
 import { renderToPipeableStream } from "react-dom/server";
-import { type EntryContext, RouterContextProvider, ServerRouter } from "react-router";
+import {
+  type EntryContext,
+  type HandleErrorFunction,
+  isRouteErrorResponse,
+  RouterContextProvider,
+  ServerRouter,
+} from "react-router";
+import { NonceContext } from "./components/nonce";
+import { createNonce, setDocumentHeaders } from "./server/http/security-headers.server";
+import { log } from "./server/log.server";
 import { clientIpContext } from "./server/request-context.server";
 
 // Lifecycle hooks for server.ts, which loads this build and must share its module instances.
@@ -12,6 +21,7 @@ export { activeGenerationCount } from "./server/chat/generation.server";
 export * as cli from "./server/cli.server";
 export { EnvError, env } from "./server/env.server";
 export { markDraining } from "./server/health.server";
+export { servePageFromNode } from "./server/http/node-pages.server";
 export { log } from "./server/log.server";
 export { serveApiFromNode } from "./server/openai/node.server";
 export { isApiPath } from "./server/openai/router.server";
@@ -31,7 +41,9 @@ export default function handleRequest(
   responseHeaders: Headers,
   routerContext: EntryContext,
 ) {
+  const nonce = createNonce();
   if (request.method.toUpperCase() === "HEAD") {
+    setDocumentHeaders(responseHeaders, nonce);
     return new Response(null, { status: responseStatusCode, headers: responseHeaders });
   }
 
@@ -48,8 +60,11 @@ export default function handleRequest(
     );
 
     const { pipe, abort } = renderToPipeableStream(
-      <ServerRouter context={routerContext} url={request.url} />,
+      <NonceContext value={nonce}>
+        <ServerRouter context={routerContext} url={request.url} nonce={nonce} />
+      </NonceContext>,
       {
+        nonce,
         [readyOption]() {
           shellRendered = true;
           const body = new PassThrough({
@@ -60,7 +75,7 @@ export default function handleRequest(
             },
           });
           responseHeaders.set("Content-Type", "text/html; charset=utf-8");
-          setSecurityHeaders(responseHeaders);
+          setDocumentHeaders(responseHeaders, nonce);
           pipe(body);
           resolve(
             new Response(createReadableStreamFromReadable(body), {
@@ -74,16 +89,46 @@ export default function handleRequest(
         },
         onError(error: unknown) {
           responseStatusCode = 500;
-          if (shellRendered) console.error(error);
+          if (shellRendered) log.error("a page failed while rendering", errorLogFields(error));
         },
       },
     );
   });
 }
 
-function setSecurityHeaders(headers: Headers) {
-  headers.set("X-Content-Type-Options", "nosniff");
-  headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
-  // Pages may not be framed by other sites; the embed routes (a later issue) opt out explicitly.
-  if (!headers.has("X-Frame-Options")) headers.set("X-Frame-Options", "DENY");
+/** Data responses (client-side navigations and fetchers) carry the same user data as pages. */
+export function handleDataRequest(response: Response) {
+  setDocumentHeaders(response.headers);
+  return response;
+}
+
+/**
+ * Errors thrown by loaders, actions and middleware, as one structured log line. A client that left
+ * is not an error; a refused request (a 4xx response) is a warning with no stack.
+ */
+export const handleError: HandleErrorFunction = (error, { request }) => {
+  if (request.signal.aborted) return;
+  const path = new URL(request.url).pathname;
+  // React Router's own CSRF check throws a plain Error (answered 400) before any action runs.
+  if (error instanceof Error && /does not match `origin` header/i.test(error.message)) {
+    log.warn("refused a form sent from another origin", { path, origin: request.headers.get("origin") });
+    return;
+  }
+  if (isRouteErrorResponse(error) && error.status < 500) {
+    log.warn("request refused", { path, status: error.status });
+    return;
+  }
+  log.error("unhandled error in a route", { path, ...errorLogFields(error) });
+};
+
+function errorLogFields(error: unknown) {
+  return error instanceof Error
+    ? {
+        error: error.message,
+        stack: error.stack
+          ?.split("\n")
+          .slice(1, 6)
+          .map((line) => line.trim()),
+      }
+    : { error: String(error) };
 }

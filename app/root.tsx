@@ -11,15 +11,21 @@ import {
 import type { Route } from "./+types/root";
 import "./app.css";
 import { AppHeader } from "./components/app-header";
+import { useNonce } from "./components/nonce";
 import { isTheme, type Theme } from "./lib/theme";
 import { getUser } from "./server/auth.server";
 import { boot } from "./server/boot.server";
+import { guardRequest } from "./server/http/request-guard.server";
 import { getTheme } from "./server/theme.server";
 
 // A resolved promise after start-up; in `react-router dev` (no server.ts) it performs the boot.
 export const middleware: Route.MiddlewareFunction[] = [
   async (_args, next) => {
     await boot();
+    return next();
+  },
+  async ({ request }, next) => {
+    await guardRequest(request);
     return next();
   },
 ];
@@ -42,6 +48,7 @@ function useTheme(): Theme {
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const theme = useTheme();
+  const nonce = useNonce();
   return (
     <html lang="en" data-theme={theme}>
       <head>
@@ -52,8 +59,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
       </head>
       <body className="min-h-screen">
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

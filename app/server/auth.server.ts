@@ -236,17 +236,7 @@ async function lookUpUser(request: Request): Promise<SessionUser | null> {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
 }
 
-export function safeRedirectPath(value: FormDataEntryValue | string | null | undefined, fallback = "/") {
-  if (
-    typeof value !== "string" ||
-    !value.startsWith("/") ||
-    value.startsWith("//") ||
-    value.startsWith("/\\")
-  ) {
-    return fallback;
-  }
-  return value;
-}
+export { safeRedirectPath } from "./http/redirect.server";
 
 export async function requireUser(request: Request): Promise<SessionUser> {
   const user = await getUser(request);
