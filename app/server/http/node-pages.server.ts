@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { createReadableStreamFromReadable } from "@react-router/node";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
+import { isApiPath } from "../openai/router.server";
 import { errorPage } from "./error-page.server";
 import { requestOrigin } from "./origin.server";
 
@@ -63,6 +65,12 @@ async function toWebRequest(
   }
   const method = req.method ?? "GET";
   if (method === "GET" || method === "HEAD") return new Request(url, { method, headers, signal });
+  // /api/v1 here only with API_FAST_PATH=false: its handlers read the body themselves, after the key
+  // and the limits, with their own limit, envelope and 499 for a client that leaves mid-upload.
+  if (isApiPath(url.pathname)) {
+    const body = createReadableStreamFromReadable(req);
+    return new Request(url, { method, headers, body, signal, duplex: "half" } as RequestInit);
+  }
 
   const body = await readBody(req, signal);
   if (body === "client-gone") return body;
