@@ -184,6 +184,25 @@ describe.each([
     expect(reply.content.length).toBeLessThan(200 * 4);
   });
 
+  test("nobody can stop another user's reply through a chat of their own", async () => {
+    ollama.setChat({ reply: Array.from({ length: 60 }, (_, i) => `w${i}`).join(" "), tokenDelayMs: 10 });
+    const victimChat = await newChat("write a long story", { wait: false });
+    const replyId = (await messages(victimChat))[1].id;
+    const stranger = new Browser(app.url);
+    await stranger.signup(`stopper-${withRedis}@example.com`);
+    const strangerChat = await newChat("my own chat", { browser: stranger });
+    // The stranger's own chat, the victim's (sequential, guessable) message id.
+    const stop = await stranger.post(`/chat/${strangerChat}`, { intent: "stop", messageId: replyId });
+    expect(stop.status).toBe(404);
+    await expect.poll(async () => (await messages(victimChat))[1].status, { timeout: 10_000 }).toBe("complete");
+    expect((await messages(victimChat))[1].content).toMatch(/w59$/);
+    // A message of the right chat that is not a reply is refused too.
+    const userMessageId = (await messages(victimChat))[0].id;
+    expect((await user.post(`/chat/${victimChat}`, { intent: "stop", messageId: userMessageId })).status).toBe(
+      404,
+    );
+  });
+
   test("an Ollama error mid-stream keeps the partial text, marks it failed, and Retry replaces it", async () => {
     ollama.setChat({
       reply: "alpha beta gamma delta",

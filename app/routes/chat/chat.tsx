@@ -91,7 +91,8 @@ export async function action({ request, params }: Route.ActionArgs) {
     }
     case "stop": {
       const messageId = parseMessageId(form.get("messageId"));
-      if (messageId !== undefined) await requestStop(messageId);
+      if (messageId === undefined || !(await requestStop(user.id, chat.id, messageId)))
+        return fail("intent", "That reply is not in this chat.", 404);
       return data<ActionResult>({});
     }
     case "rename": {

@@ -84,9 +84,20 @@ export async function replaceLastReply(chat: ChatRecord, editedContent?: string)
   return startGeneration(chat, reply.id);
 }
 
-/** Asks whichever replica is writing this reply to stop; the partial text is kept, marked stopped. */
-export async function requestStop(messageId: bigint) {
+/**
+ * Asks whichever replica is writing this reply to stop; the partial text is kept, marked stopped.
+ * Only the owner of the chat can stop it: the reply must be an assistant message of `chatId`, a chat
+ * of `userId`. Message ids are sequential, so this check is what keeps users from stopping each
+ * other's replies. Returns whether a stop was requested.
+ */
+export async function requestStop(userId: string, chatId: string, messageId: bigint) {
+  const reply = await db().message.findFirst({
+    where: { id: messageId, chatId, role: "assistant", chat: { userId } },
+    select: { id: true },
+  });
+  if (!reply) return false;
   await liveStore().requestStop(String(messageId));
+  return true;
 }
 
 function startGeneration(chat: ChatRecord, replyId: bigint) {
