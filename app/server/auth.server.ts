@@ -1,4 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import { redirect } from "react-router";
 import { FormStrategy } from "remix-auth-form";
 import { Prisma } from "~/generated/prisma/client";
@@ -11,6 +12,7 @@ import {
 } from "~/lib/account-schemas";
 import { db } from "./db.server";
 import { env } from "./env.server";
+import { signInUnavailable } from "./http/unavailable.server";
 import { log } from "./log.server";
 import { createLimiter, isRateLimited, retryAfterSeconds } from "./rate-limit.server";
 import { readSession, revokeAllSessions } from "./session.server";
@@ -43,6 +45,12 @@ export class FormError extends Error {
 export class TooManyAttemptsError extends Error {
   constructor(public retryAfterSeconds: number) {
     super(`Too many failed sign-in attempts. Try again in ${formatWait(retryAfterSeconds)}.`);
+  }
+}
+
+export class TooManySignupsError extends Error {
+  constructor(public retryAfterSeconds: number) {
+    super(`Too many accounts were created from your network. Try again in ${formatWait(retryAfterSeconds)}.`);
   }
 }
 
@@ -169,28 +177,33 @@ function createLoginLimiters() {
       keyPrefix: "login-fail:email-ip",
       points: LOGIN_MAX_FAILURES,
       duration: LOGIN_BLOCK_SECONDS,
+      unavailable: signInUnavailable,
     }),
     // Spraying many accounts from one address.
-    byIp: createLimiter({ keyPrefix: "login-fail:ip", points: LOGIN_MAX_FAILURES_PER_IP, duration: 3600 }),
+    byIp: createLimiter({
+      keyPrefix: "login-fail:ip",
+      points: LOGIN_MAX_FAILURES_PER_IP,
+      duration: 3600,
+      unavailable: signInUnavailable,
+    }),
   };
 }
 
-/** Verifies email + password, counting failures per email+IP and per IP. */
+/**
+ * Verifies email + password, counting attempts per email+IP and per IP.
+ *
+ * Each attempt reserves its point atomically before the password is checked (consume first), and a
+ * successful sign-in gives it back: reading the counter first and counting after the (slow) argon2
+ * check let a burst of parallel guesses all pass the read before any was counted.
+ */
 export async function verifyLogin(input: LoginInput, ip: string): Promise<SessionUser> {
   limiters ??= createLoginLimiters();
   const email = normaliseEmail(input.email);
   const emailIpKey = `${email}|${ip}`;
-  const [emailIpState, ipState] = await Promise.all([
-    limiters.byEmailAndIp.get(emailIpKey),
-    limiters.byIp.get(ip),
+  await reserveAttempt([
+    [limiters.byEmailAndIp, emailIpKey],
+    [limiters.byIp, ip],
   ]);
-  const blocked = [
-    [emailIpState, limiters.byEmailAndIp.points],
-    [ipState, limiters.byIp.points],
-  ] as const;
-  for (const [state, points] of blocked) {
-    if (state && state.consumedPoints >= points) throw new TooManyAttemptsError(retryAfterSeconds(state));
-  }
 
   const user = await db().user.findUnique({
     where: { email },
@@ -200,19 +213,60 @@ export async function verifyLogin(input: LoginInput, ip: string): Promise<Sessio
   dummyHash ??= hash("not-a-real-password", hashOptions);
   const passwordOk = await verify(user?.passwordHash ?? (await dummyHash), input.password);
 
-  if (!user?.passwordHash || !passwordOk) {
-    try {
-      await Promise.all([limiters.byEmailAndIp.consume(emailIpKey), limiters.byIp.consume(ip)]);
-    } catch (rejection) {
-      if (isRateLimited(rejection)) throw new TooManyAttemptsError(retryAfterSeconds(rejection));
-      throw rejection;
-    }
-    throw new FormError({ form: ["Wrong email or password."] }, 401);
-  }
+  if (!user?.passwordHash || !passwordOk) throw new FormError({ form: ["Wrong email or password."] }, 401);
   if (user.disabledAt)
     throw new FormError({ form: ["This account is disabled. Ask an administrator."] }, 403);
-  await limiters.byEmailAndIp.delete(emailIpKey);
+  // The right password: this account's failures from here are forgiven, and the address gets its
+  // reserved point back (its earlier failures still count against spraying).
+  await Promise.all([limiters.byEmailAndIp.delete(emailIpKey), limiters.byIp.reward(ip, 1)]);
   return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+/**
+ * Takes one point from every limiter, all or nothing as far as the caller can tell: if any refuses,
+ * the points taken from the others are given back and TooManyAttemptsError says how long to wait.
+ */
+async function reserveAttempt(targets: Array<[RateLimiterAbstract, string]>) {
+  const outcomes = await Promise.allSettled(targets.map(([limiter, key]) => limiter.consume(key)));
+  const refused = outcomes.find((outcome) => outcome.status === "rejected");
+  if (!refused) return;
+  await Promise.all(
+    outcomes.map((outcome, index) =>
+      outcome.status === "fulfilled" ? targets[index][0].reward(targets[index][1], 1).catch(() => {}) : null,
+    ),
+  );
+  const reason = refused.reason;
+  if (isRateLimited(reason)) {
+    // The longest wait among the limiters that refused.
+    const waits = outcomes.flatMap((outcome) =>
+      outcome.status === "rejected" && isRateLimited(outcome.reason)
+        ? [retryAfterSeconds(outcome.reason)]
+        : [],
+    );
+    throw new TooManyAttemptsError(Math.max(...waits));
+  }
+  throw reason;
+}
+
+let signupLimiter: RateLimiterAbstract | undefined;
+
+/**
+ * Every sign-up costs an argon2 hash (19 MiB, tens of milliseconds), so one address may only try
+ * SIGNUP_MAX_PER_IP of them per hour, whatever their outcome.
+ */
+export async function reserveSignup(ip: string) {
+  signupLimiter ??= createLimiter({
+    keyPrefix: "signup:ip",
+    points: env().SIGNUP_MAX_PER_IP,
+    duration: 3600,
+    unavailable: signInUnavailable,
+  });
+  try {
+    await signupLimiter.consume(ip);
+  } catch (rejection) {
+    if (isRateLimited(rejection)) throw new TooManySignupsError(retryAfterSeconds(rejection));
+    throw rejection;
+  }
 }
 
 const userByRequest = new WeakMap<Request, Promise<SessionUser | null>>();

@@ -90,6 +90,7 @@ export const envSchema = z
     LOGIN_MAX_FAILURES: integer(5, 1, 1000),
     LOGIN_MAX_FAILURES_PER_IP: integer(50, 1, 100_000),
     LOGIN_BLOCK_SECONDS: integer(900, 1, 86_400),
+    SIGNUP_MAX_PER_IP: integer(20, 1, 1_000_000),
     GOOGLE_CLIENT_ID: optionalString,
     GOOGLE_CLIENT_SECRET: optionalString,
     GITHUB_CLIENT_ID: optionalString,
@@ -100,6 +101,11 @@ export const envSchema = z
     GOOGLE_ISSUER: urlWithDefault("https://accounts.google.com"),
     GOOGLE_AUTHORIZATION_URL: urlWithDefault("https://accounts.google.com/o/oauth2/v2/auth"),
     GOOGLE_TOKEN_URL: urlWithDefault("https://oauth2.googleapis.com/token"),
+    // Unlocks /api/health's details (versions, timings, error messages) for monitoring; admins see them too.
+    HEALTH_TOKEN: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+    ),
     TRUST_PROXY: booleanFlag(false),
     // server.ts answers /api/v1 itself instead of through React Router (docs/decisions/0005).
     API_FAST_PATH: booleanFlag(true),

@@ -163,6 +163,46 @@ describe.each([
     expect((await client().login("limited@example.com", "the right password")).status).toBe(302);
   });
 
+  test("a burst of parallel guesses cannot outrun the limit: only LOGIN_MAX_FAILURES passwords are checked", async () => {
+    await client().signup("burst@example.com", "the right password");
+    const attacker = client();
+    // 100 at once, the right password at #80: before, every guess read the counter before any was
+    // counted, so ten were checked and #80 signed in.
+    const passwords = Array.from({ length: 100 }, (_, i) => (i === 79 ? "the right password" : `guess ${i}`));
+    const statuses = await Promise.all(
+      passwords.map(async (password) => (await attacker.login("burst@example.com", password)).status),
+    );
+    const checked = statuses.filter((status) => status !== 429);
+    expect(checked.length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(97);
+    expect(statuses[79]).toBe(429);
+  });
+
+  test("sign-ups per address are limited too (each costs an argon2 hash)", async () => {
+    const limited = await startApp({
+      DATABASE_URL: database.url,
+      REDIS_URL: withRedis ? REDIS_URL : undefined,
+      REDIS_KEY_PREFIX: redisPrefix(),
+      SIGNUP_MAX_PER_IP: "2",
+    });
+    try {
+      const browser = new Browser(limited.url);
+      expect((await browser.signup(`first-${withRedis}@example.com`)).status).toBe(302);
+      // A refused sign-up (the email is taken) costs a hash as well, so it counts.
+      expect((await new Browser(limited.url).signup(`first-${withRedis}@example.com`)).status).toBe(409);
+      const refused = await new Browser(limited.url).signup(`third-${withRedis}@example.com`);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await refused.text()).toContain("Too many accounts were created from your network");
+      const rows = await database.query("SELECT 1 FROM users WHERE email = $1", [
+        `third-${withRedis}@example.com`,
+      ]);
+      expect(rows).toHaveLength(0);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   test("failed logins are limited per IP across many emails", async () => {
     const sprayer = client();
     for (let i = 0; i < 8; i++) {

@@ -52,6 +52,8 @@ export async function startApp(env: Record<string, string | undefined> = {}, { w
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       DATA_DIR: env.DATABASE_URL ? undefined : tempDir(),
+      // Every test signs its users up from 127.0.0.1; the per-address sign-up limit has its own test.
+      SIGNUP_MAX_PER_IP: "100000",
       ...env,
       PORT: String(port),
     },

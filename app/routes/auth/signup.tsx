@@ -6,7 +6,9 @@ import {
   FormError as AccountError,
   createUserWithPassword,
   requireAnonymous,
+  reserveSignup,
   safeRedirectPath,
+  TooManySignupsError,
 } from "~/server/auth.server";
 import { enabledOAuthProviders } from "~/server/oauth.server";
 import { clientIpContext } from "~/server/request-context.server";
@@ -14,6 +16,12 @@ import { createSession } from "~/server/session.server";
 import type { Route } from "./+types/signup";
 
 export const meta: Route.MetaFunction = () => [{ title: "Sign up · CustomChatAI" }];
+
+// A document answer (no JavaScript) keeps the action's Retry-After on the 429.
+export const headers: Route.HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get("Retry-After");
+  return retryAfter ? { "Retry-After": retryAfter } : new Headers();
+};
 
 export async function loader({ request }: Route.LoaderArgs) {
   await requireAnonymous(request);
@@ -31,6 +39,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   });
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), values }, { status: 400 });
   try {
+    await reserveSignup(context.get(clientIpContext));
     const user = await createUserWithPassword(parsed.data);
     const cookie = await createSession(user.id, {
       ip: context.get(clientIpContext),
@@ -38,6 +47,12 @@ export async function action({ request, context }: Route.ActionArgs) {
     });
     throw redirect(safeRedirectPath(form.get("redirectTo")), { headers: { "Set-Cookie": cookie } });
   } catch (error) {
+    if (error instanceof TooManySignupsError) {
+      return data(
+        { fieldErrors: { form: [error.message] } as Record<string, string[]>, values },
+        { status: 429, headers: { "Retry-After": String(error.retryAfterSeconds) } },
+      );
+    }
     if (error instanceof AccountError)
       return data({ fieldErrors: error.fieldErrors, values }, { status: error.status });
     throw error;
