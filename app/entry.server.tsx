@@ -12,6 +12,7 @@ import {
 } from "react-router";
 import { NonceContext } from "./components/nonce";
 import { createNonce, setDocumentHeaders } from "./server/http/security-headers.server";
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from "./server/http/unavailable.server";
 import { log } from "./server/log.server";
 import { clientIpContext } from "./server/request-context.server";
 
@@ -42,6 +43,10 @@ export default function handleRequest(
   routerContext: EntryContext,
 ) {
   const nonce = createNonce();
+  // A page 503 means a shared store is away (http/unavailable.server.ts); the Retry-After thrown
+  // with it stays on the data, so the document says when to come back.
+  if (responseStatusCode === 503 && !responseHeaders.has("Retry-After"))
+    responseHeaders.set("Retry-After", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
   if (request.method.toUpperCase() === "HEAD") {
     setDocumentHeaders(responseHeaders, nonce);
     return new Response(null, { status: responseStatusCode, headers: responseHeaders });
@@ -114,7 +119,8 @@ export const handleError: HandleErrorFunction = (error, { request }) => {
     log.warn("refused a form sent from another origin", { path, origin: request.headers.get("origin") });
     return;
   }
-  if (isRouteErrorResponse(error) && error.status < 500) {
+  // Refusals, and 503s while a shared store is away (redis.server.ts logs the outage itself).
+  if (isRouteErrorResponse(error) && (error.status < 500 || error.status === 503)) {
     log.warn("request refused", { path, status: error.status });
     return;
   }

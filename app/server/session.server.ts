@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
 import { type Cookie, createCookie } from "react-router";
 import { db } from "./db.server";
 import { env } from "./env.server";
-import { redis } from "./redis.server";
+import { signInUnavailable } from "./http/unavailable.server";
+import { RedisUnavailableError, redis, withRedis } from "./redis.server";
 import { cookieSecrets, onCookieSecretsChange } from "./secrets.server";
 
 /**
@@ -133,7 +135,30 @@ const databaseStore = (): SessionStore => ({
 });
 
 function store(): SessionStore {
-  return redis() ? redisStore() : databaseStore();
+  const client = redis();
+  return client ? failingFast(client, redisStore()) : databaseStore();
+}
+
+/**
+ * Sessions live only in Redis when it is configured: while it cannot be reached there is no way to
+ * tell a signed-in user from a revoked one, so every page that needs the session answers 503 at
+ * once (a lost connection) or after one command timeout (a hung Redis), instead of a 500 after
+ * seconds of retries. Pages without a session cookie are not affected.
+ */
+function failingFast(client: Redis, inner: SessionStore): SessionStore {
+  const guard =
+    <A extends unknown[], R>(operation: (...args: A) => Promise<R>) =>
+    (...args: A) =>
+      withRedis(client, "sessions", () => operation.apply(inner, args)).catch((error) => {
+        throw error instanceof RedisUnavailableError ? signInUnavailable() : error;
+      });
+  return {
+    create: guard(inner.create),
+    read: guard(inner.read),
+    extend: guard(inner.extend),
+    revoke: guard(inner.revoke),
+    revokeUser: guard(inner.revokeUser),
+  };
 }
 
 /** Starts a session and returns the Set-Cookie header value for it. */

@@ -194,13 +194,15 @@ describe.each([
     // The stranger's own chat, the victim's (sequential, guessable) message id.
     const stop = await stranger.post(`/chat/${strangerChat}`, { intent: "stop", messageId: replyId });
     expect(stop.status).toBe(404);
-    await expect.poll(async () => (await messages(victimChat))[1].status, { timeout: 10_000 }).toBe("complete");
+    await expect
+      .poll(async () => (await messages(victimChat))[1].status, { timeout: 10_000 })
+      .toBe("complete");
     expect((await messages(victimChat))[1].content).toMatch(/w59$/);
     // A message of the right chat that is not a reply is refused too.
     const userMessageId = (await messages(victimChat))[0].id;
-    expect((await user.post(`/chat/${victimChat}`, { intent: "stop", messageId: userMessageId })).status).toBe(
-      404,
-    );
+    expect(
+      (await user.post(`/chat/${victimChat}`, { intent: "stop", messageId: userMessageId })).status,
+    ).toBe(404);
   });
 
   test("an Ollama error mid-stream keeps the partial text, marks it failed, and Retry replaces it", async () => {

@@ -2,16 +2,23 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type FakeOllama, startFakeOllama } from "../fakes/ollama";
 import { REDIS_URL, type RunningApp, redisPrefix, startApp } from "../support/app";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { Browser } from "../support/http";
 
 interface Health {
   status: string;
   version: string;
   uptime: number;
   checks: Record<"database" | "redis" | "ollama", { status: string; latencyMs: number; error?: string }>;
+  capabilities: Record<string, string>;
 }
 
+const HEALTH_TOKEN = "monitoring-token-0123456789";
+
+/** The detailed report, as monitoring sees it with HEALTH_TOKEN. */
 async function health(app: RunningApp) {
-  const response = await fetch(`${app.url}/api/health`);
+  const response = await fetch(`${app.url}/api/health`, {
+    headers: { authorization: `Bearer ${HEALTH_TOKEN}` },
+  });
   return { status: response.status, body: (await response.json()) as Health, headers: response.headers };
 }
 
@@ -28,6 +35,7 @@ describe("GET /api/health", () => {
       REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix(),
       OLLAMA_URL: ollama.url,
+      HEALTH_TOKEN,
     });
   });
 
@@ -51,6 +59,33 @@ describe("GET /api/health", () => {
     }
   });
 
+  test("anonymous callers see the status, the check names and what works; no version, timings or errors", async () => {
+    const wrongToken = await fetch(`${app.url}/api/health`, { headers: { authorization: "Bearer nope" } });
+    for (const response of [await fetch(`${app.url}/api/health`), wrongToken]) {
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        status: "ok",
+        checks: { database: { status: "ok" }, redis: { status: "ok" }, ollama: { status: "ok" } },
+        capabilities: { pages: "ok", signIn: "ok", history: "ok", chatReplies: "ok", api: "ok" },
+      });
+    }
+  });
+
+  test("an admin's session sees the details too", async () => {
+    const admin = new Browser(app.url);
+    await admin.signup("health-admin@example.com"); // the first account is the admin
+    const response = await fetch(`${app.url}/api/health`, { headers: { cookie: admin.cookieHeader() } });
+    const body = (await response.json()) as Health;
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);
+    const user = new Browser(app.url);
+    await user.signup("health-user@example.com");
+    const plain = await (
+      await fetch(`${app.url}/api/health`, { headers: { cookie: user.cookieHeader() } })
+    ).json();
+    expect(plain).not.toHaveProperty("version");
+  });
+
   test("Ollama down is reported as degraded, still 200", async () => {
     ollama.setDown(true);
     try {
@@ -60,6 +95,7 @@ describe("GET /api/health", () => {
       expect(body.status).toBe("degraded");
       expect(body.checks.ollama.status).toBe("error");
       expect(body.checks.database.status).toBe("ok");
+      expect(body.capabilities).toMatchObject({ signIn: "ok", history: "ok", chatReplies: "unavailable" });
     } finally {
       ollama.setDown(false);
     }
@@ -85,14 +121,18 @@ describe("GET /api/health", () => {
 });
 
 describe("health with Redis unreachable", () => {
-  test("reports redis as an error and the app as degraded", async () => {
+  test("reports redis as an error and the app as down (503): sign-in and the API need it", async () => {
     const database = await createTestDatabase("health_redis");
     // Nothing listens on port 1: Redis is configured but down.
-    const app = await startApp({ DATABASE_URL: database.url, REDIS_URL: "redis://127.0.0.1:1" });
+    const app = await startApp({
+      DATABASE_URL: database.url,
+      REDIS_URL: "redis://127.0.0.1:1",
+      HEALTH_TOKEN,
+    });
     try {
       const { status, body } = await health(app);
-      expect(status).toBe(200);
-      expect(body.status).toBe("degraded");
+      expect(status).toBe(503);
+      expect(body.status).toBe("down");
       expect(body.checks.redis.status).toBe("error");
       expect(body.checks.database.status).toBe("ok");
     } finally {

@@ -1,14 +1,13 @@
 import type { RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import { env } from "../env.server";
 import { log } from "../log.server";
-import { rateLimited } from "../openai/errors.server";
+import { rateLimited, rateLimitsUnavailable } from "../openai/errors.server";
 import { createLimiter, isRateLimited } from "../rate-limit.server";
-import { redis } from "../redis.server";
 import type { ApiPrincipal } from "./keys.server";
 
 /**
- * API rate limits (rate-limiter-flexible, in Redis shared by every replica, with a per-process
- * insurance limiter while Redis is away):
+ * API rate limits (rate-limiter-flexible, in Redis shared by every replica; while Redis cannot be
+ * reached every call is refused with a retryable 503, never admitted uncounted):
  * - requests: per key (RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW, or the key's admin override) and
  *   per user across all their keys (the larger of the default and the key's override), so making
  *   more keys does not multiply a user's allowance. Fixed windows, rounded up to whole seconds.
@@ -24,7 +23,12 @@ function limiter(kind: "key" | "user" | "tokens", points: number, seconds: numbe
   let found = limiters.get(name);
   if (!found) {
     // The prefix does not include the points, so an admin changing a key's limit keeps its count.
-    found = createLimiter({ keyPrefix: `api-${kind}`, points, duration: seconds });
+    found = createLimiter({
+      keyPrefix: `api-${kind}`,
+      points,
+      duration: seconds,
+      unavailable: () => rateLimitsUnavailable(),
+    });
     limiters.set(name, found);
   }
   return found;
@@ -41,20 +45,6 @@ export function goDuration(ms: number) {
   if (h) return `${h}h${m}m${s}s`;
   if (m) return `${m}m${s}s`;
   return `${s}s`;
-}
-
-let onInsurance = false;
-/** Logs once per outage that limits are per process for now; Redis itself logs the connection. */
-function noteRedisState() {
-  const client = redis();
-  if (!client) return;
-  const ready = client.status === "ready";
-  if (!ready && !onInsurance) {
-    log.warn("api rate limits on the in-process insurance limiter until Redis is back");
-  } else if (ready && onInsurance) {
-    log.info("api rate limits back on Redis");
-  }
-  onInsurance = !ready;
 }
 
 async function consume(target: RateLimiterAbstract, key: string, points = 1) {
@@ -83,11 +73,12 @@ function retryAfter(ms: number) {
  * over a limit, throws the 429 envelope (code rate_limit_exceeded) with those headers and Retry-After.
  */
 export async function consumeRequest(principal: ApiPrincipal): Promise<RateLimitHeaders> {
-  noteRedisState();
   const { requests, windowMs, tokensPerMinute } = principal.limits;
   const seconds = Math.ceil(windowMs / 1000);
   const tokenLimiter = tokensPerMinute ? limiter("tokens", tokensPerMinute, 60) : null;
   const tokensState = tokenLimiter ? tokenLimiter.get(principal.keyId) : Promise.resolve(null);
+  // Awaited below; if a request limit throws first, its failure must not surface as unhandled.
+  tokensState.catch(() => {});
 
   // Both counters in parallel: one Redis round trip on every call instead of two in a row. When the
   // key itself is over its limit, the user's point is given back before answering, so a key

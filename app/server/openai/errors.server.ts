@@ -84,6 +84,17 @@ export const serverError = (message = "The server had an error processing your r
 export const upstreamUnavailable = (message: string) =>
   new OpenAIError(503, message, "server_error", "upstream_unavailable");
 
+/** Redis, which holds the shared rate-limit counters, cannot be reached: refused, and retryable. */
+export const rateLimitsUnavailable = () =>
+  new OpenAIError(
+    503,
+    "Rate limits cannot be checked right now, so the request was not run. Try again in a few seconds.",
+    "server_error",
+    "rate_limits_unavailable",
+    null,
+    { "retry-after": "5" },
+  );
+
 export const upstreamError = (message: string) =>
   new OpenAIError(502, message, "server_error", "upstream_error");
 
