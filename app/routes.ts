@@ -17,6 +17,8 @@ export default [
     route(":chatId", "routes/chat/chat.tsx"),
   ]),
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
+  // Administration: every loader and action calls requireAdminPage / requireAdminAction itself.
+  route("admin", "routes/admin/layout.tsx", []),
   route("search", "routes/chat/search.tsx"),
   route("chat/export", "routes/chat/export-all.ts"),
   route("chat/:id/export", "routes/chat/export.ts"),

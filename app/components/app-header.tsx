@@ -25,6 +25,11 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
             <Link to="/search" className="hover:underline">
               Search
             </Link>
+            {user.role === "ADMIN" ? (
+              <Link to="/admin" className="hover:underline" data-testid="admin-link">
+                Admin
+              </Link>
+            ) : null}
             <Link to="/settings" className="hover:underline" data-testid="account-link">
               {user.name || user.email}
               {user.role === "ADMIN" ? (
