@@ -5,7 +5,7 @@ import { closeDatabase, initDatabase } from "./db.server";
 import { loadEnv } from "./env.server";
 import { log } from "./log.server";
 import { enabledOAuthProviders, oauthConfigProblems } from "./oauth.server";
-import { closeOllamaConnections } from "./ollama/transport.server";
+import { closeOllamaConnections, ollamaDisplayUrl } from "./ollama/transport.server";
 import { closeRedis, redis } from "./redis.server";
 import { loadCookieSecrets, stopSecretRefresh } from "./secrets.server";
 
@@ -25,7 +25,7 @@ export function boot(): Promise<void> {
     log.info("ready", {
       database: config.DATABASE_URL ? "postgresql" : "embedded (PGlite)",
       redis: config.REDIS_URL ? "enabled" : "disabled (in-process stores)",
-      ollama: config.OLLAMA_URL,
+      ollama: ollamaDisplayUrl(),
       oauth: enabledOAuthProviders().map((provider) => provider.id),
     });
     for (const problem of oauthConfigProblems()) log.warn(problem);

@@ -1,6 +1,11 @@
 import { STATUS_CODES } from "node:http";
-import { env } from "../env.server";
-import { isOk, type OllamaResponse, ollamaRequest } from "./transport.server";
+import {
+  isOk,
+  type OllamaResponse,
+  ollamaDisplayUrl,
+  ollamaRequest,
+  withoutOllamaCredentials,
+} from "./transport.server";
 
 /** A model as listed by Ollama's GET /api/tags. */
 export interface OllamaModel {
@@ -34,7 +39,7 @@ export async function listModels({ timeoutMs = 3000 }: { timeoutMs?: number } = 
   } catch (error) {
     if (error instanceof OllamaUnavailableError) throw error;
     throw new OllamaUnavailableError(
-      `Ollama at ${env().OLLAMA_URL} did not answer (${error instanceof Error ? error.message : String(error)}).`,
+      `Ollama at ${ollamaDisplayUrl()} did not answer (${error instanceof Error ? error.message : String(error)}).`,
     );
   }
   return (body.models ?? []).map((model) => ({
@@ -53,7 +58,7 @@ export class OllamaError extends Error {
     /** Ollama's HTTP status; 502 when Ollama could not be reached or the stream broke. */
     public status: number,
   ) {
-    super(message);
+    super(withoutOllamaCredentials(message));
   }
 }
 

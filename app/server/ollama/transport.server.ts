@@ -21,15 +21,64 @@ const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 3
 
 export type OllamaResponse = Dispatcher.ResponseData;
 
+interface OllamaTarget {
+  /** Scheme, host, port and path prefix: never any credentials. */
+  base: string;
+  /** Basic credentials from OLLAMA_URL (Ollama behind an authenticating proxy), sent as a header. */
+  authorization?: string;
+}
+let target: OllamaTarget | undefined;
+
+/**
+ * OLLAMA_URL split into where to send requests and how to authenticate. Credentials in the URL
+ * (`http://user:pass@host`) go into an Authorization header and nowhere else, so no log line, error
+ * message or page can show them: everything that names Ollama uses ollamaDisplayUrl().
+ */
+function ollamaTarget(): OllamaTarget {
+  if (target) return target;
+  const url = new URL(env().OLLAMA_URL);
+  const authorization =
+    url.username || url.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`
+      : undefined;
+  url.username = "";
+  url.password = "";
+  target = { base: url.href.replace(/\/+$/, ""), authorization };
+  return target;
+}
+
+/**
+ * A belt to the braces above: an error text that somehow carries OLLAMA_URL's password (a proxy
+ * echoing its request line, a library quoting the URL) has it masked before anyone sees it.
+ */
+export function withoutOllamaCredentials(text: string) {
+  const { password, username } = new URL(env().OLLAMA_URL);
+  let safe = text;
+  for (const secret of [password, decodeURIComponent(password)].filter((value) => value.length >= 1)) {
+    safe = safe.split(secret).join("***");
+  }
+  if (username) safe = safe.split(`${username}:***@`).join("");
+  return safe;
+}
+
+/** Where Ollama is, for logs and admins: scheme, host and port, without credentials. */
+export function ollamaDisplayUrl() {
+  return ollamaTarget().base;
+}
+
 export function ollamaRequest(
   path: string,
   options: { method?: "GET" | "POST" | "DELETE"; json?: unknown; signal?: AbortSignal } = {},
 ): Promise<OllamaResponse> {
   const body = options.json === undefined ? undefined : JSON.stringify(options.json);
-  return request(`${env().OLLAMA_URL}${path}`, {
+  const { base, authorization } = ollamaTarget();
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (authorization) headers.authorization = authorization;
+  return request(`${base}${path}`, {
     dispatcher: agent,
     method: options.method ?? (body === undefined ? "GET" : "POST"),
-    headers: body === undefined ? undefined : { "content-type": "application/json" },
+    headers,
     body,
     signal: options.signal,
   });
