@@ -59,7 +59,9 @@ describe("credentials in OLLAMA_URL", () => {
       const down = await chat();
       expect(down.status).toBe(503);
       bodies.push(await down.text());
-      const models = await fetch(`${app.url}/api/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+      const models = await fetch(`${app.url}/api/v1/models`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       bodies.push(await models.text());
       const admin = new Browser(app.url);
       await admin.login("creds@example.com");

@@ -30,6 +30,11 @@ export async function readJsonBody(request: ApiRequest): Promise<unknown> {
   if (Number(request.header("content-length") ?? 0) > limit) throw tooLarge();
   const bytes = await request.readBody(limit);
   if (bytes === "too-large") throw tooLarge();
+  if (nestingExceeds(bytes, MAX_JSON_DEPTH)) {
+    throw invalidRequest(
+      `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; flatten it.`,
+    );
+  }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   if (!text.trim()) throw invalidRequest("The request body is empty; send a JSON object.");
   try {
@@ -39,6 +44,35 @@ export async function readJsonBody(request: ApiRequest): Promise<unknown> {
       `The request body is not valid JSON: ${error instanceof Error ? error.message : error}`,
     );
   }
+}
+
+/**
+ * Deeper than any real request (a tool's JSON schema is a few levels): JSON.parse on megabytes of
+ * nested brackets blocks the event loop for seconds, and at a few thousand levels JSON.stringify
+ * (forwarding to Ollama) overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Whether arrays/objects nest deeper than `max`, counted on the raw bytes before any parsing, in one
+ * pass that stops at the first excess. Brackets inside strings do not count. Malformed JSON is left
+ * for JSON.parse to report.
+ */
+export function nestingExceeds(bytes: Uint8Array, max: number) {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index];
+    if (inString) {
+      if (byte === 0x5c)
+        index++; // backslash: the next byte is escaped
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
 }
 
 export const methodNotAllowed = (method: string, allowed: string) =>
