@@ -222,6 +222,35 @@ describe("GET /chat/:id/export", () => {
     );
   });
 
+  test("Markdown: raw HTML in titles, prompts and messages is escaped; code keeps its text", async () => {
+    const hostile = await seedChat(
+      database,
+      aliceId,
+      "<script>alert('title')</script>",
+      [
+        { content: "look <img src=x onerror=alert(1)> here" },
+        {
+          role: "assistant",
+          content:
+            'Use `<div>` like this:\n\n```html\n<div onclick="x()">hi</div>\n```\n\n<iframe src=//evil>',
+          status: "failed",
+          error: "<b>boom</b>",
+        },
+      ],
+      { systemPrompt: "<style>body{display:none}</style>" },
+    );
+    const text = await (await alice.get(`/chat/${hostile.chatId}/export?format=md`)).text();
+    expect(text).not.toMatch(/<(script|img|iframe|style|b)\b/);
+    expect(text).toContain("# &lt;script&gt;alert('title')&lt;/script&gt;\n");
+    expect(text).toContain("look &lt;img src=x onerror=alert(1)> here");
+    expect(text).toContain("&lt;iframe src=//evil>");
+    expect(text).toContain("> Error: &lt;b&gt;boom&lt;/b&gt;");
+    // Inside code, Markdown already shows text literally: left as written.
+    expect(text).toContain("Use `<div>` like this:");
+    expect(text).toContain('```html\n<div onclick="x()">hi</div>\n```');
+    await database.query("DELETE FROM chats WHERE id = $1", [hostile.chatId]);
+  });
+
   test("format defaults to JSON; an unknown format is 400", async () => {
     const fallback = await alice.get(`/chat/${main.chatId}/export`);
     expect(fallback.status).toBe(200);

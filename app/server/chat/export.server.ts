@@ -181,19 +181,51 @@ function oneLine(text: string) {
   return text.replace(/\s+/g, " ").trim() || "Untitled chat";
 }
 
+/** Plain text (titles, prompts, errors): no HTML tag survives into the file. */
+function escapeHtml(text: string) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * Message text is Markdown and stays Markdown, but raw HTML in it must not become live HTML in
+ * whatever renders the export (a Markdown viewer, a static site): `<` is escaped everywhere except
+ * inside fenced code blocks and inline code spans, where Markdown already shows it literally.
+ */
+export function neutraliseHtml(markdown: string) {
+  let fence: string | null = null;
+  return markdown
+    .split("\n")
+    .map((line) => {
+      const marker = line.match(/^ {0,3}(`{3,}|~{3,})/)?.[1];
+      if (fence) {
+        if (marker && marker[0] === fence[0] && marker.length >= fence.length) fence = null;
+        return line;
+      }
+      if (marker) {
+        fence = marker;
+        return line;
+      }
+      return line
+        .split(/(`+[^`]*?`+)/)
+        .map((part, index) => (index % 2 === 1 ? part : part.replace(/</g, "&lt;")))
+        .join("");
+    })
+    .join("\n");
+}
+
 function markdownMessage(message: ExportMessage) {
   const who =
     ROLE_NAMES[message.role] + (message.role === "assistant" && message.model ? ` (${message.model})` : "");
   const status = message.status === "complete" ? "" : ` · ${message.status}`;
-  const error = message.error ? `\n\n> Error: ${oneLine(message.error)}` : "";
-  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${message.content}${error}\n\n`;
+  const error = message.error ? `\n\n> Error: ${escapeHtml(oneLine(message.error))}` : "";
+  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${neutraliseHtml(message.content)}${error}\n\n`;
 }
 
 async function* markdownChunks(chats: AsyncIterable<ExportChat>) {
   let first = true;
   for await (const chat of chats) {
-    const system = chat.systemPrompt ? `**System prompt:** ${chat.systemPrompt}\n\n` : "";
-    yield `${first ? "" : "\n---\n\n"}# ${oneLine(chat.title)}\n\n` +
+    const system = chat.systemPrompt ? `**System prompt:** ${neutraliseHtml(chat.systemPrompt)}\n\n` : "";
+    yield `${first ? "" : "\n---\n\n"}# ${escapeHtml(oneLine(chat.title))}\n\n` +
       `Model: ${chat.model} · Created: ${utc(chat.createdAt)} · Chat id: ${chat.id}\n\n${system}`;
     first = false;
     for await (const batch of messageBatches(chat.id)) yield batch.map(markdownMessage).join("");
