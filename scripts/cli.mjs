@@ -2,6 +2,8 @@
 // Operator commands, run against the production build so they share the server's code and config:
 //   npm run user:promote -- someone@example.com
 //   npm run user:demote -- someone@example.com
+//   npm run user:disable -- someone@example.com   (signs them out everywhere)
+//   npm run user:enable -- someone@example.com
 //   npm run secret:rotate
 import { existsSync } from "node:fs";
 
@@ -14,13 +16,21 @@ if (!existsSync(buildEntry)) {
 const { entry } = await import(buildEntry.href);
 const app = entry.module;
 
-const usage = "usage: cli.mjs promote|demote <email> | rotate-secret";
+const usage = "usage: cli.mjs promote|demote|disable|enable <email> | rotate-secret";
+const done = {
+  promote: "is now an ADMIN",
+  demote: "is now a USER",
+  disable: "is disabled and signed out everywhere",
+  enable: "is enabled; they sign in again",
+};
 let exitCode = 0;
 try {
   await app.boot();
   switch (command) {
     case "promote":
-    case "demote": {
+    case "demote":
+    case "disable":
+    case "enable": {
       const email = args[0];
       if (!email) throw new Error(usage);
       const changed = await app.cli[command](email);
@@ -28,7 +38,7 @@ try {
         console.error(`No account with the email ${email}.`);
         exitCode = 1;
       } else {
-        console.log(`${email} is now ${command === "promote" ? "an ADMIN" : "a USER"}.`);
+        console.log(`${email} ${done[command]}.`);
       }
       break;
     }

@@ -81,6 +81,29 @@ describe("generated secret shared by replicas started together", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.output).toContain("No account with the email nobody@example.com");
   });
+
+  test("user:disable signs the user out on every replica; user:enable does not bring old sessions back", async () => {
+    const browser = new Browser(replicas[0].url);
+    await browser.signup("disable.me@example.com");
+    const elsewhere = new Browser(replicas[1].url);
+    elsewhere.cookies = new Map(browser.cookies);
+    expect(await elsewhere.whoAmI()).toMatchObject({ email: "disable.me@example.com" });
+
+    const disabled = cli(["disable", "disable.me@example.com"], { DATABASE_URL: database.url });
+    expect(disabled).toMatchObject({ code: 0 });
+    expect(disabled.output).toContain("is disabled and signed out everywhere");
+    expect(await elsewhere.whoAmI()).toBeNull();
+    const [{ count }] = await database.query<{ count: string }>(
+      "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'disable.me@example.com'",
+    );
+    expect(Number(count)).toBe(0);
+
+    expect(cli(["enable", "disable.me@example.com"], { DATABASE_URL: database.url }).code).toBe(0);
+    // The old cookie stays dead; signing in again works.
+    expect(await browser.whoAmI()).toBeNull();
+    expect((await browser.login("disable.me@example.com")).status).toBe(302);
+    expect(await browser.whoAmI()).toMatchObject({ email: "disable.me@example.com" });
+  });
 });
 
 describe("SESSION_SECRET from the environment", () => {
