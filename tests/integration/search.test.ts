@@ -59,6 +59,7 @@ beforeAll(async () => {
   chats.hostile = await seedChat(database, aliceId, "Odd <b>markup</b> & things", [
     { role: "user", content: "Please explain <script>alert(1)</script> this snippet" },
     { role: "user", content: "fake\u0002highlight\u0003 in a quokka message" },
+    { role: "user", content: "Look at <img src=x onerror=alert(2)> now" },
   ]);
   chats.paging = await seedChat(
     database,
@@ -136,9 +137,18 @@ describe("GET /search", () => {
     expect((await search(alice, { q: "vacuum or autovacuum" })).hits).toHaveLength(2);
   });
 
+  test("words inside angle brackets are found (PostgreSQL's parser would drop them as a tag)", async () => {
+    const { html, hits } = await search(alice, { q: "onerror" });
+    expect(hits).toHaveLength(1);
+    expect(marks(hits[0].html)).toEqual(["onerror"]);
+    expect(html).not.toContain("<img src=x");
+    expect(hits[0].html).toContain("&lt;img src=x");
+    // A query written with brackets is words too.
+    expect((await search(alice, { q: "<img onerror" })).hits).toHaveLength(1);
+    expect((await search(alice, { q: "alert" })).hits).toHaveLength(2);
+  });
+
   test("message text is escaped, never rendered as HTML", async () => {
-    // (PostgreSQL's parser skips what is inside <script> tags, so the hostile part itself is not
-    // searchable; a word next to it is.)
     const { html, hits } = await search(alice, { q: "explain" });
     expect(hits).toHaveLength(1);
     expect(html).not.toContain("<script>alert(1)");

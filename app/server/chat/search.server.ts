@@ -69,7 +69,9 @@ export function prefixesLastWord(q: string) {
  * to a constant while planning and can use its statistics to choose a plan.
  */
 export function tsQuerySql(q: string): Prisma.Sql {
-  const parsed = Prisma.sql`websearch_to_tsquery('simple', ${q})`;
+  // Angle brackets are spaces, as in the indexed text (see the search_vector columns), so a query
+  // like "<img onerror" is words, not an HTML tag the parser would drop.
+  const parsed = Prisma.sql`websearch_to_tsquery('simple', ${q.replace(/[<>]/g, " ")})`;
   if (!prefixesLastWord(q)) return parsed;
   return Prisma.sql`regexp_replace(${parsed}::text, '''((?:[^'']|'''')*)''$', '''\\1'':*')::tsquery`;
 }
