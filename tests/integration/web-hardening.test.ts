@@ -188,6 +188,20 @@ describe("body limits and timeouts on pages", () => {
     expect(reply).toMatch(/^HTTP\/1\.1 408 /);
     expect(reply).toContain("took too long");
   });
+
+  test("an API body that stops arriving is answered 408 in the OpenAI envelope", async () => {
+    const browser = await signedIn();
+    const { token } = await browser.createApiKey();
+    const reply = await rawRequest(
+      app.port,
+      "POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+        `Authorization: Bearer ${token}\r\nContent-Length: 100\r\n\r\n{"model":`,
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(reply).toContain('"code":"request_timeout"');
+    expect(reply).toMatch(/\r\nconnection: close\r\n/i);
+    expectCleanLog();
+  });
 });
 
 describe("headers on pages", () => {
