@@ -98,6 +98,46 @@ export function openApiDocument(serverUrl: string, version: string) {
           },
         },
       },
+      "/me": {
+        get: {
+          summary: "Check a key: who it belongs to and which models it may use",
+          operationId: "getMe",
+          parameters: [
+            {
+              name: "model",
+              in: "query",
+              required: false,
+              schema: { type: "string" },
+              description: "Also check that the key may use this model (403 if not).",
+            },
+          ],
+          responses: {
+            "200": {
+              description: "The key's owner and allow-list (null: every model).",
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": {
+                  schema: {
+                    type: "object",
+                    required: ["object", "user_id", "key_id", "allowed_models"],
+                    properties: {
+                      object: { const: "api_key" },
+                      user_id: { type: "string" },
+                      key_id: { type: "string" },
+                      allowed_models: {
+                        oneOf: [{ type: "null" }, { type: "array", items: { type: "string" } }],
+                      },
+                      model: { type: "string" },
+                      model_allowed: { type: "boolean" },
+                    },
+                  },
+                },
+              },
+            },
+            ...commonErrors,
+          },
+        },
+      },
       "/models/{model}": {
         get: {
           summary: "Retrieve one model (ids may contain `/`, sent as `%2F`, and `:`)",

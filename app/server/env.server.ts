@@ -106,6 +106,35 @@ export const envSchema = z
       emptyAsUndefined,
       z.string().min(16, { message: "expected at least 16 characters" }).optional(),
     ),
+    // Who may call /api/v1 from a browser: "*" (any site; keys, not cookies, authenticate) or a
+    // comma-separated list of origins such as https://app.example,http://localhost:5173.
+    CORS_ORIGINS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default("*")
+        .transform((value, context) => {
+          if (value.trim() === "*") return "*" as const;
+          const origins = value
+            .split(",")
+            .map((origin) => origin.trim())
+            .filter(Boolean);
+          for (const origin of origins) {
+            let parsed: URL | undefined;
+            try {
+              parsed = new URL(origin);
+            } catch {}
+            if (!parsed || parsed.origin !== origin) {
+              context.addIssue({
+                code: "custom",
+                message: `expected "*" or origins like https://app.example (got "${origin}")`,
+              });
+              return z.NEVER;
+            }
+          }
+          return origins;
+        }),
+    ),
     TRUST_PROXY: booleanFlag(false),
     // server.ts answers /api/v1 itself instead of through React Router (docs/decisions/0005).
     API_FAST_PATH: booleanFlag(true),

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type FakeOllama, startFakeOllama } from "../fakes/ollama";
@@ -414,6 +415,59 @@ describe.each([
     expect(expectEnvelope(await unknown.json(), 404, unknown).code).toBe("unknown_url");
   });
 
+  test("CORS: preflights are answered for any origin without a key; responses expose the request id and limits", async () => {
+    const preflight = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers":
+          "authorization, content-type, x-stainless-os, openai-organization, cookie",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+    // What the SDKs send is allowed; a cookie is not a header a page may add anyway, and is not echoed.
+    expect(preflight.headers.get("access-control-allow-headers")).toBe(
+      "authorization, content-type, x-stainless-os, openai-organization",
+    );
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+
+    const answer = await fetch(`${app.url}/api/v1/me`, {
+      headers: { authorization: `Bearer ${token}`, origin: "https://tool.example" },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("access-control-allow-origin")).toBe("*");
+    const exposed = answer.headers.get("access-control-expose-headers") ?? "";
+    for (const name of ["x-request-id", "x-ratelimit-remaining-requests", "retry-after"]) {
+      expect(exposed).toContain(name);
+    }
+    // Errors carry them too, so a browser app can read the envelope.
+    const refused = await fetch(`${app.url}/api/v1/me`, { headers: { origin: "https://tool.example" } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    // Pages stay same-origin: no CORS headers there.
+    const page = await fetch(`${app.url}/login`, { headers: { origin: "https://tool.example" } });
+    expect(page.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("HEAD is answered on GET endpoints, without a body", async () => {
+    for (const path of ["/models", "/me", "/models/llama3.2", "/openapi.json"]) {
+      const head = await fetch(`${app.url}/api/v1${path}`, {
+        method: "HEAD",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(head.status, path).toBe(200);
+      expect(await head.text()).toBe("");
+    }
+    const wrong = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(wrong.status).toBe(405);
+  });
+
   test("a chunked body over the limit gets a 413 while it is still arriving, and the app stays up", async () => {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const chunk = `${"x".repeat(4096)}`;
@@ -500,6 +554,10 @@ describe.each([
       paths: Record<string, Record<string, unknown>>;
     };
     expect(spec.openapi).toBe("3.1.0");
+    // Checked against the official OpenAPI 3.1 JSON schema.
+    const validation = await new Validator().validate(spec as unknown as Parameters<Validator["validate"]>[0]);
+    expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([]);
+    expect(validation.valid).toBe(true);
     const docs = await (await browser.get("/docs/api")).text();
     for (const [path, operations] of Object.entries(spec.paths)) {
       for (const method of Object.keys(operations)) {

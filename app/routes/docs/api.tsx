@@ -70,7 +70,18 @@ export default function ApiDocs({ loaderData }: Route.ComponentProps) {
             <code>POST /embeddings</code> — <code>input</code> as a string or an array,{" "}
             <code>encoding_format</code> <code>float</code> or <code>base64</code>.
           </li>
+          <li>
+            <code>GET /me</code> — checks a key: its owner and model allow-list; <code>?model=NAME</code> also
+            checks that model (403 if not allowed).
+          </li>
         </ul>
+        <p>
+          <code>HEAD</code> is answered on every <code>GET</code> endpoint. From a browser, any site may call
+          the API (CORS, preflights answered; the administrator can restrict origins with{" "}
+          <code>CORS_ORIGINS</code>): a key, never a cookie, authenticates, so keep keys out of public pages.
+          Responses expose <code>x-request-id</code>, <code>retry-after</code> and the{" "}
+          <code>x-ratelimit-*</code> headers to scripts.
+        </p>
         <p>
           Token counts in <code>usage</code> are Ollama's own (<code>prompt_eval_count</code>,{" "}
           <code>eval_count</code>), for streamed calls too.

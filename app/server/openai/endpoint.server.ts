@@ -33,7 +33,9 @@ export function apiEndpoint(
 ): Promise<ApiReply> {
   return withOpenAIErrors(
     async () => {
-      if (request.method !== method) throw methodNotAllowed(request.method, method);
+      // HEAD is a GET without the body (the writers leave it out), as HTTP wants it answered.
+      const asked = request.method === "HEAD" && method === "GET" ? "GET" : request.method;
+      if (asked !== method) throw methodNotAllowed(request.method, method === "GET" ? "GET, HEAD" : method);
       const principal = await requireApiKey(request.header("authorization"));
       const started = performance.now();
       let finished = false;

@@ -24,6 +24,7 @@ export interface ApiRequest {
 }
 
 export type ApiReply =
+  /** `json: undefined` is a reply without a body (a 204). */
   | { status: number; headers: Record<string, string>; json: unknown }
   | {
       status: number;
@@ -82,7 +83,10 @@ async function readWebBody(request: Request, limit: number): Promise<Uint8Array 
 }
 
 export function toWebResponse(reply: ApiReply): Response {
-  if ("json" in reply) return Response.json(reply.json, { status: reply.status, headers: reply.headers });
+  if ("json" in reply) {
+    if (reply.json === undefined) return new Response(null, { status: reply.status, headers: reply.headers });
+    return Response.json(reply.json, { status: reply.status, headers: reply.headers });
+  }
   const { events } = reply;
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({

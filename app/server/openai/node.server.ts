@@ -80,6 +80,11 @@ async function writeReply(reply: ApiReply, res: ServerResponse) {
   if ("json" in reply) {
     // The client left (a 499 for the usage record): nobody to write to.
     if (res.destroyed) return;
+    if (reply.json === undefined) {
+      res.writeHead(reply.status, reply.headers);
+      res.end();
+      return;
+    }
     const text = JSON.stringify(reply.json);
     res.writeHead(reply.status, {
       ...reply.headers,

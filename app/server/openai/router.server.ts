@@ -3,6 +3,7 @@ import { assertModelAllowed, isModelAllowed } from "../api/keys.server";
 import { env } from "../env.server";
 import { createChatCompletion } from "./chat-completion.server";
 import { parseChatCompletionRequest } from "./chat-request.server";
+import { isPreflight, preflightReply, withCors } from "./cors.server";
 import { createEmbeddings, parseEmbeddingRequest } from "./embeddings.server";
 import { apiEndpoint } from "./endpoint.server";
 import { OpenAIError } from "./errors.server";
@@ -63,7 +64,8 @@ const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
     }),
 
   "/openapi.json": async (request) => {
-    if (request.method !== "GET") return methodNotAllowed(request.method, "GET").toReply();
+    if (request.method !== "GET" && request.method !== "HEAD")
+      return methodNotAllowed(request.method, "GET").toReply();
     return jsonReply(openApiDocument(env().APP_URL, __APP_VERSION__), {
       "cache-control": "public, max-age=300",
     });
@@ -102,6 +104,11 @@ export function isApiPath(pathname: string) {
 }
 
 export async function handleApiRequest(request: ApiRequest): Promise<ApiReply> {
+  if (isPreflight(request)) return preflightReply(request);
+  return withCors(request, await route(request));
+}
+
+async function route(request: ApiRequest): Promise<ApiReply> {
   const path = request.url.pathname;
   // React Router matches case-insensitively, and URL parsing resolves "..": only the exact prefix.
   if (!isApiPath(path)) return unknownUrl(request);
