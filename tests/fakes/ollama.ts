@@ -177,6 +177,8 @@ export interface FakeOllama {
    * Ollama: nothing, not even headers, is written meanwhile.
    */
   setRouteDelay(path: string, ms: number): void;
+  /** Answer these paths with gin's plain 404, as an Ollama too old to have them does. */
+  setMissingEndpoints(paths: string[]): void;
   requests: RequestRecord[];
   chats: ChatRecord[];
   /** Poll until predicate() is true (a throwing predicate counts as false). Default timeout 2000 ms. */
@@ -1577,6 +1579,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
   };
 
   const routeDelays = new Map<string, number>();
+  const missingEndpoints = new Set<string>();
 
   async function onRequest(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
@@ -1594,7 +1597,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     requests.push({ method: req.method ?? "GET", path, body, headers: { ...req.headers }, at: Date.now() });
     const delay = routeDelays.get(path);
     if (delay) await new Promise((resolve) => timers.add(setTimeout(resolve, delay)));
-    const route = routes[path];
+    const route = missingEndpoints.has(path) ? undefined : routes[path];
     if (!route) return sendText(res, 404, "404 page not found");
     const h = route[(req.method ?? "GET").toLowerCase()];
     if (!h) return sendText(res, 405, "405 method not allowed");
@@ -1674,6 +1677,10 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     setQueueFull(full) {
       queueFull = full;
     },
+    setMissingEndpoints(paths) {
+      missingEndpoints.clear();
+      for (const path of paths) missingEndpoints.add(path);
+    },
     setRouteDelay(path, ms) {
       if (ms > 0) routeDelays.set(path, ms);
       else routeDelays.delete(path);
@@ -1702,6 +1709,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       defaultScript = opts.chat ?? {};
       queueFull = opts.queueFull ?? false;
       routeDelays.clear();
+      missingEndpoints.clear();
       loaded.clear();
       for (const [digest, dl] of downloads) {
         if (dl.subs.size === 0) {

@@ -452,6 +452,27 @@ describe.each([
     expect(page.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  test("an Ollama without an endpoint is an upstream error naming it, not model_not_found", async () => {
+    ollama.setMissingEndpoints(["/api/embed"]);
+    const answer = await fetch(`${app.url}/api/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "all-minilm", input: "hello" }),
+    });
+    const error = expectEnvelope(await answer.json(), 502, answer);
+    expect(error.code).toBe("upstream_error");
+    expect(error.message).toContain("Ollama has no /api/embed endpoint");
+    expect(error.message).toContain("Upgrade Ollama");
+    // A model Ollama does not have is still model_not_found.
+    ollama.setMissingEndpoints([]);
+    const missing = await fetch(`${app.url}/api/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "nope", input: "hello" }),
+    });
+    expect(expectEnvelope(await missing.json(), 404, missing).code).toBe("model_not_found");
+  });
+
   test("HEAD is answered on GET endpoints, without a body", async () => {
     for (const path of ["/models", "/me", "/models/llama3.2", "/openapi.json"]) {
       const head = await fetch(`${app.url}/api/v1${path}`, {
@@ -555,7 +576,9 @@ describe.each([
     };
     expect(spec.openapi).toBe("3.1.0");
     // Checked against the official OpenAPI 3.1 JSON schema.
-    const validation = await new Validator().validate(spec as unknown as Parameters<Validator["validate"]>[0]);
+    const validation = await new Validator().validate(
+      spec as unknown as Parameters<Validator["validate"]>[0],
+    );
     expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([]);
     expect(validation.valid).toBe(true);
     const docs = await (await browser.get("/docs/api")).text();

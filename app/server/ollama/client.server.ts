@@ -57,6 +57,8 @@ export class OllamaError extends Error {
     message: string,
     /** Ollama's HTTP status; 502 when Ollama could not be reached or the stream broke. */
     public status: number,
+    /** "missing-endpoint": a 404 for the URL itself, not for a model. */
+    public kind?: "missing-endpoint",
   ) {
     super(withoutOllamaCredentials(message));
   }
@@ -88,14 +90,27 @@ export interface OllamaChatChunk {
   total_duration?: number;
 }
 
-async function errorFromResponse(response: OllamaResponse): Promise<OllamaError> {
+async function errorFromResponse(response: OllamaResponse, endpoint: string): Promise<OllamaError> {
   const text = await response.body.text().catch(() => "");
   let message = text.trim() || STATUS_CODES[response.statusCode] || `HTTP ${response.statusCode}`;
+  let fromOllama = false;
   try {
     const body = JSON.parse(text) as { error?: unknown };
-    if (typeof body.error === "string") message = body.error;
+    if (typeof body.error === "string") {
+      message = body.error;
+      fromOllama = true;
+    }
   } catch {
     // Not JSON (a proxy's HTML page, gin's plain-text 404): keep the text.
+  }
+  // Ollama says a model is missing with a JSON error; a plain "404 page not found" means this
+  // Ollama (or a proxy in front) does not have the endpoint at all: too old, or the wrong URL.
+  if (response.statusCode === 404 && !fromOllama) {
+    return new OllamaError(
+      `Ollama has no ${endpoint} endpoint (it answered "${message.slice(0, 100)}"). Upgrade Ollama, or check OLLAMA_URL points at Ollama itself.`,
+      404,
+      "missing-endpoint",
+    );
   }
   return new OllamaError(message, response.statusCode);
 }
@@ -135,7 +150,7 @@ export async function* streamChat(request: {
     if (request.signal?.aborted) throw error;
     throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
   }
-  if (!isOk(response)) throw await errorFromResponse(response);
+  if (!isOk(response)) throw await errorFromResponse(response, "/api/chat");
   if (request.stream === false) {
     let whole: OllamaChatChunk & { error?: string };
     try {
@@ -192,7 +207,7 @@ export function contextLength(model: string): Promise<number | undefined> {
         json: { model },
         signal: AbortSignal.timeout(5000),
       });
-      if (!isOk(response)) throw await errorFromResponse(response);
+      if (!isOk(response)) throw await errorFromResponse(response, "/api/show");
       const body = (await response.body.json()) as { model_info?: Record<string, unknown> };
       const entry = Object.entries(body.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
       return typeof entry?.[1] === "number" ? entry[1] : undefined;
@@ -240,7 +255,7 @@ export async function embed(request: {
     if (request.signal?.aborted) throw error;
     throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
   }
-  if (!isOk(response)) throw await errorFromResponse(response);
+  if (!isOk(response)) throw await errorFromResponse(response, "/api/embed");
   const body = (await response.body.json()) as { embeddings: number[][]; prompt_eval_count?: number };
   return { embeddings: body.embeddings, promptTokens: body.prompt_eval_count ?? 0 };
 }

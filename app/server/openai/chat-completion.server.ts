@@ -50,6 +50,7 @@ export function toOpenAIError(error: unknown, model: string, clientSignal?: Abor
   if (clientSignal?.aborted) return clientClosedRequest();
   if (error instanceof OpenAIError) return error;
   if (error instanceof OllamaError) {
+    if (error.kind === "missing-endpoint") return upstreamError(error.message);
     if (error.status === 404) return modelNotFound(model);
     if (error.status === 400) return invalidRequest(error.message);
     if (error.status === 503) {
