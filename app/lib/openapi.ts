@@ -98,6 +98,55 @@ export function openApiDocument(serverUrl: string, version: string) {
           },
         },
       },
+      "/completions": {
+        post: {
+          summary: "Create a legacy text completion (Ollama's /api/generate; streamed with `stream: true`)",
+          operationId: "createCompletion",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["model", "prompt"],
+                  properties: {
+                    model: { type: "string" },
+                    prompt: {
+                      oneOf: [
+                        { type: "string" },
+                        { type: "array", items: { type: "string" }, minItems: 1, maxItems: 1 },
+                      ],
+                    },
+                    suffix: {
+                      type: "string",
+                      description: "Fill-in-the-middle, for models that support it.",
+                    },
+                    max_tokens: { type: "integer", minimum: 1 },
+                    temperature: { type: "number", minimum: 0, maximum: 2 },
+                    top_p: { type: "number", minimum: 0, maximum: 1 },
+                    stop: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+                    seed: { type: "integer" },
+                    stream: { type: "boolean" },
+                    echo: { const: false, description: "Not supported: `true` is refused with a 400." },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": {
+              description:
+                "A `text_completion` object (`choices[0].text`), or with `stream: true` a `text/event-stream` of `text_completion` chunks ending with `data: [DONE]`.",
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": { schema: { type: "object" } },
+                "text/event-stream": { schema: { type: "string" } },
+              },
+            },
+            ...commonErrors,
+          },
+        },
+      },
       "/me": {
         get: {
           summary: "Check a key: who it belongs to and which models it may use",

@@ -7,9 +7,9 @@
  * "no bytes before the first chunk" rule all follow that document. In particular:
  *
  *  - Endpoints: GET/HEAD /, GET/HEAD /api/version, GET/HEAD /api/tags, GET /api/ps, POST /api/show,
- *    POST /api/pull, DELETE /api/delete, POST /api/chat, POST /api/embed.
+ *    POST /api/pull, DELETE /api/delete, POST /api/chat, POST /api/generate, POST /api/embed.
  *    Any other path: 404 `404 page not found` (text/plain). A known path with the wrong method:
- *    405 `405 method not allowed` (text/plain). Not implemented (they answer 404 here): /api/generate,
+ *    405 `405 method not allowed` (text/plain). Not implemented (they answer 404 here):
  *    /api/embeddings, /api/create, /api/copy, /api/push, /v1/*. The loopback Host check, CORS
  *    and gin's trailing-slash redirects are not implemented either.
  *  - Model names are parsed as `[host/][namespace/]model[:tag]`. Matching is case-insensitive and
@@ -554,6 +554,30 @@ const CHAT_T: GoType = {
     shift: T.bool,
     logprobs: T.bool,
     top_logprobs: T.int,
+  },
+};
+
+const GENERATE_T: GoType = {
+  k: "struct",
+  go: "GenerateRequest",
+  fields: {
+    model: T.string,
+    prompt: T.string,
+    suffix: T.string,
+    system: T.string,
+    template: T.string,
+    images: { k: "slice", go: "[]api.ImageData", elem: T.any },
+    stream: T.bool,
+    raw: T.bool,
+    format: T.any,
+    keep_alive: { k: "custom", check: durationCheck },
+    options: T.map,
+    think: { k: "custom", check: thinkCheck },
+    truncate: T.bool,
+    shift: T.bool,
+    logprobs: T.bool,
+    top_logprobs: T.int,
+    context: { k: "slice", go: "[]int", elem: T.any },
   },
 };
 
@@ -1314,7 +1338,33 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
   async function handleChat(res: ServerResponse, text: string) {
     const d = goDecode(text, CHAT_T);
     if (!d.ok) return sendError(res, 400, d.error);
+    return generate(res, d.value, "chat");
+  }
+
+  /**
+   * /api/generate: the prompt (after the system prompt) is generated from like a one-message chat,
+   * answered in generate's shape: `response` (and `thinking`) instead of `message`, and `context`
+   * on the final chunk unless `raw`. An empty model name is a 404 here (a 400 on /api/chat).
+   */
+  async function handleGenerate(res: ServerResponse, text: string) {
+    const d = goDecode(text, GENERATE_T);
+    if (!d.ok) return sendError(res, 400, d.error);
     const req = d.value;
+    const modelName: string = req.model ?? "";
+    const pn = parseName(modelName);
+    const m = pn ? installed.get(pn.key) : undefined;
+    if (!m) return sendError(res, 404, `model '${modelName}' not found`);
+    if (typeof req.suffix === "string" && req.suffix && !m.capabilities.includes("insert")) {
+      return sendError(res, 400, `${goQuote(modelName)} does not support insert`);
+    }
+    const prompt: string = req.prompt ?? "";
+    const messages = prompt
+      ? [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: prompt }]
+      : [];
+    return generate(res, { ...req, messages }, "generate");
+  }
+
+  async function generate(res: ServerResponse, req: Json, kind: "chat" | "generate") {
     if (typeof req.top_logprobs === "number" && (req.top_logprobs < 0 || req.top_logprobs > 20)) {
       return sendError(res, 400, "top_logprobs must be between 0 and 20");
     }
@@ -1324,18 +1374,27 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     const m = installed.get(pn.key);
     if (!m) return sendError(res, 404, `model '${modelName}' not found`);
     const messages: Json[] = Array.isArray(req.messages) ? req.messages : [];
+    // The same chunk, in the endpoint's shape.
+    const shaped = (msg: Record<string, unknown>, rest: Record<string, unknown>) => {
+      if (kind === "chat") return { model: modelName, created_at: createdAt(), message: msg, ...rest };
+      const out: Record<string, unknown> = {
+        model: modelName,
+        created_at: createdAt(),
+        response: msg.content ?? "",
+      };
+      if (msg.thinking) out.thinking = msg.thinking;
+      return { ...out, ...rest };
+    };
     const keepAlive = keepAliveNs(req.keep_alive);
     const createdAt = () => rfc3339Nano(nowNs(), false);
 
     if (messages.length === 0 && keepAlive === 0) {
       loaded.delete(m.key);
-      return sendJSON(res, 200, {
-        model: modelName,
-        created_at: createdAt(),
-        message: { role: "assistant", content: "" },
-        done: true,
-        done_reason: "unload",
-      });
+      return sendJSON(
+        res,
+        200,
+        shaped({ role: "assistant", content: "" }, { done: true, done_reason: "unload" }),
+      );
     }
     const caps = m.capabilities;
     if (!caps.includes("thinking") && thinkOn(req.think)) {
@@ -1352,13 +1411,11 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
 
     markLoaded(m, keepAlive, req.options?.num_ctx);
     if (messages.length === 0) {
-      return sendJSON(res, 200, {
-        model: modelName,
-        created_at: createdAt(),
-        message: { role: "assistant", content: "" },
-        done: true,
-        done_reason: "load",
-      });
+      return sendJSON(
+        res,
+        200,
+        shaped({ role: "assistant", content: "" }, { done: true, done_reason: "load" }),
+      );
     }
 
     // ---- generation ----
@@ -1450,13 +1507,9 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       script.promptEvalCount ?? messages.reduce((a, msg) => a + 4 + wordCount(msg?.content), 0);
     const evalCount = script.evalCount ?? chunks.length;
     const finalChunk = (msg: Record<string, unknown>) => {
-      const out: Record<string, unknown> = {
-        model: modelName,
-        created_at: createdAt(),
-        message: msg,
-        done: true,
-        done_reason: doneReason,
-      };
+      const out: Record<string, unknown> = shaped(msg, { done: true, done_reason: doneReason });
+      // generate's deprecated conversation state, a list of token ids; left out in raw mode.
+      if (kind === "generate" && !req.raw) out.context = [128006, 882, 128007, evalCount];
       if (!script.omitMetrics) {
         const load = (firstDelay + 1) * 1_000_000;
         const pe = promptEvalCount * 200_000;
@@ -1532,14 +1585,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       if (sent >= failAt) break;
       if (sent > 0 && !(await sleep(tokenDelay, signal))) return;
       ensureHead();
-      if (
-        !(await writeLine(
-          res,
-          { model: modelName, created_at: createdAt(), message: message(c), done: false },
-          signal,
-        ))
-      )
-        return;
+      if (!(await writeLine(res, shaped(message(c), { done: false }), signal))) return;
       sent++;
       record.tokensSent = sent;
     }
@@ -1575,6 +1621,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     "/api/pull": { post: handlePull },
     "/api/delete": { delete: handleDelete },
     "/api/chat": { post: handleChat },
+    "/api/generate": { post: handleGenerate },
     "/api/embed": { post: handleEmbed },
   };
 

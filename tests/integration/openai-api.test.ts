@@ -452,6 +452,72 @@ describe.each([
     expect(page.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  test("legacy completions: plain and streamed over /api/generate, with Ollama's counts", async () => {
+    ollama.setChat({ reply: "Once upon a time", promptEvalCount: 7, evalCount: 4 });
+    const plain = await client.completions.create({
+      model: "llama3.2",
+      prompt: "Tell me a story",
+      max_tokens: 50,
+      temperature: 0.2,
+      stop: ["THE END"],
+    });
+    expect(plain).toMatchObject({
+      object: "text_completion",
+      model: "llama3.2",
+      choices: [{ text: "Once upon a time", index: 0, logprobs: null, finish_reason: "stop" }],
+      usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
+    });
+    expect(plain.id).toMatch(/^cmpl-/);
+    const sent = ollama.requests.filter((request) => request.path === "/api/generate").at(-1)!;
+    expect(sent.body).toMatchObject({
+      model: "llama3.2",
+      prompt: "Tell me a story",
+      stream: false,
+      options: { num_predict: 50, temperature: 0.2, stop: ["THE END"] },
+    });
+
+    const stream = await client.completions.create({
+      model: "llama3.2",
+      prompt: ["Tell me a story"],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: unknown;
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe("Once upon a time");
+    expect(finish).toBe("stop");
+    expect(usage).toEqual({ prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 });
+  });
+
+  test("legacy completions: what Ollama cannot do is refused by name, never ignored", async () => {
+    const refusals: Array<[Record<string, unknown>, string]> = [
+      [{ echo: true }, "echo"],
+      [{ prompt: ["one", "two"] }, "prompt"],
+      [{ prompt: [1, 2, 3] }, "prompt"],
+      [{ n: 2 }, "n"],
+      [{ best_of: 3 }, "best_of"],
+    ];
+    for (const [fields, param] of refusals) {
+      await expect(
+        client.completions.create({ model: "llama3.2", prompt: "x", ...fields } as never),
+      ).rejects.toMatchObject({ status: 400, param });
+    }
+    await expect(client.completions.create({ model: "nope", prompt: "x" })).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
+    // A suffix reaches Ollama, which refuses it for a model without fill-in-the-middle support.
+    await expect(
+      client.completions.create({ model: "llama3.2", prompt: "def f(", suffix: "return x" }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringContaining("does not support insert") });
+  });
+
   test("an Ollama without an endpoint is an upstream error naming it, not model_not_found", async () => {
     ollama.setMissingEndpoints(["/api/embed"]);
     const answer = await fetch(`${app.url}/api/v1/embeddings`, {

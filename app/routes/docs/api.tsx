@@ -71,6 +71,14 @@ export default function ApiDocs({ loaderData }: Route.ComponentProps) {
             <code>encoding_format</code> <code>float</code> or <code>base64</code>.
           </li>
           <li>
+            <code>POST /completions</code> — legacy text completions over Ollama&apos;s{" "}
+            <code>/api/generate</code>: one <code>prompt</code> (a string, or an array of one),{" "}
+            <code>suffix</code> for fill-in-the-middle models, <code>max_tokens</code> (no default: the model
+            decides), <code>temperature</code>, <code>top_p</code>, <code>stop</code>, <code>seed</code>,{" "}
+            <code>stream</code>. <code>echo</code>, several prompts, <code>n</code> and <code>best_of</code>{" "}
+            above 1 are refused with a 400 naming the field.
+          </li>
+          <li>
             <code>GET /me</code> — checks a key: its owner and model allow-list; <code>?model=NAME</code> also
             checks that model (403 if not allowed).
           </li>

@@ -119,7 +119,7 @@ async function errorFromResponse(response: OllamaResponse, endpoint: string): Pr
  * Streams POST /api/chat. Yields each NDJSON line; an `{"error"}` line mid-stream, an error status
  * before the stream, or a broken connection throws OllamaError. Aborting `signal` ends the request.
  */
-export async function* streamChat(request: {
+export function streamChat(request: {
   model: string;
   messages: OllamaChatMessage[];
   options?: Record<string, unknown>;
@@ -133,30 +133,79 @@ export async function* streamChat(request: {
   stream?: boolean;
   signal?: AbortSignal;
 }): AsyncGenerator<OllamaChatChunk> {
+  return streamNdjson<OllamaChatChunk>(
+    "/api/chat",
+    {
+      model: request.model,
+      messages: request.messages,
+      stream: request.stream !== false,
+      ...(request.options ? { options: request.options } : {}),
+      ...(request.format !== undefined ? { format: request.format } : {}),
+      ...(request.tools?.length ? { tools: request.tools } : {}),
+    },
+    request.stream !== false,
+    request.signal,
+  );
+}
+
+/** One chunk of POST /api/generate: `response` instead of chat's `message`. */
+export interface OllamaGenerateChunk {
+  response?: string;
+  thinking?: string;
+  done: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+}
+
+/** Streams POST /api/generate (a raw prompt, optionally with a suffix), like streamChat. */
+export function streamGenerate(request: {
+  model: string;
+  prompt: string;
+  suffix?: string;
+  options?: Record<string, unknown>;
+  stream?: boolean;
+  signal?: AbortSignal;
+}): AsyncGenerator<OllamaGenerateChunk> {
+  return streamNdjson<OllamaGenerateChunk>(
+    "/api/generate",
+    {
+      model: request.model,
+      prompt: request.prompt,
+      stream: request.stream !== false,
+      ...(request.suffix ? { suffix: request.suffix } : {}),
+      ...(request.options ? { options: request.options } : {}),
+    },
+    request.stream !== false,
+    request.signal,
+  );
+}
+
+/**
+ * POSTs to an Ollama endpoint that answers NDJSON and yields each line; an `{"error"}` line
+ * mid-stream, an error status before the stream, or a broken connection throws OllamaError.
+ * Aborting `signal` ends the request. Not streamed: the one JSON answer is yielded as one chunk.
+ */
+async function* streamNdjson<Chunk extends { done: boolean }>(
+  endpoint: string,
+  json: Record<string, unknown>,
+  stream: boolean,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Chunk> {
   let response: OllamaResponse;
   try {
-    response = await ollamaRequest("/api/chat", {
-      json: {
-        model: request.model,
-        messages: request.messages,
-        stream: request.stream !== false,
-        ...(request.options ? { options: request.options } : {}),
-        ...(request.format !== undefined ? { format: request.format } : {}),
-        ...(request.tools?.length ? { tools: request.tools } : {}),
-      },
-      signal: request.signal,
-    });
+    response = await ollamaRequest(endpoint, { json, signal });
   } catch (error) {
-    if (request.signal?.aborted) throw error;
+    if (signal?.aborted) throw error;
     throw new OllamaError(`Could not reach Ollama: ${error instanceof Error ? error.message : error}`, 502);
   }
-  if (!isOk(response)) throw await errorFromResponse(response, "/api/chat");
-  if (request.stream === false) {
-    let whole: OllamaChatChunk & { error?: string };
+  if (!isOk(response)) throw await errorFromResponse(response, endpoint);
+  if (!stream) {
+    let whole: Chunk & { error?: string };
     try {
-      whole = (await response.body.json()) as OllamaChatChunk & { error?: string };
+      whole = (await response.body.json()) as Chunk & { error?: string };
     } catch (error) {
-      if (request.signal?.aborted) throw error;
+      if (signal?.aborted) throw error;
       throw new OllamaError(
         `The connection to Ollama broke: ${error instanceof Error ? error.message : error}`,
         502,
@@ -179,14 +228,14 @@ export async function* streamChat(request: {
         buffered = buffered.slice(newline + 1);
         newline = buffered.indexOf("\n");
         if (!line) continue;
-        const chunk = JSON.parse(line) as OllamaChatChunk & { error?: string };
+        const chunk = JSON.parse(line) as Chunk & { error?: string };
         if (typeof chunk.error === "string") throw new OllamaError(chunk.error, 502);
         if (chunk.done) sawDone = true;
         yield chunk;
       }
     }
   } catch (error) {
-    if (error instanceof OllamaError || request.signal?.aborted) throw error;
+    if (error instanceof OllamaError || signal?.aborted) throw error;
     throw new OllamaError(
       `The connection to Ollama broke: ${error instanceof Error ? error.message : error}`,
       502,

@@ -35,9 +35,9 @@ export interface CompletionOutcome {
   status: number;
 }
 
-const FINGERPRINT = "fp_customchatai";
+export const FINGERPRINT = "fp_customchatai";
 
-function completionId() {
+export function completionId() {
   return `chatcmpl-${randomBytes(15).toString("base64url")}`;
 }
 
@@ -76,35 +76,31 @@ function openAIToolCalls(calls: OllamaToolCall[], offset: number) {
 }
 
 /** OpenAI usage from Ollama's final chunk; Ollama leaves out metrics that are 0. */
-function usageOf(last: OllamaChatChunk | undefined) {
+export function usageOf(last: { prompt_eval_count?: number; eval_count?: number } | undefined) {
   const prompt = last?.prompt_eval_count ?? 0;
   const completion = last?.eval_count ?? 0;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-function finishReason(doneReason: string | undefined, sawToolCalls: boolean) {
+export function finishReason(doneReason: string | undefined, sawToolCalls: boolean) {
   if (sawToolCalls) return "tool_calls";
   return doneReason === "length" ? "length" : "stop";
 }
 
 /**
- * Starts the upstream request and waits for its first chunk, so that an error before any output
+ * Starts an upstream request and waits for its first chunk, so that an error before any output
  * (unknown model, Ollama down, busy) is still an ordinary HTTP error. Waiting longer than
- * OLLAMA_TIMEOUT_MS for that first chunk is a 504.
+ * OLLAMA_TIMEOUT_MS for that first chunk is a 504. Shared by every endpoint that streams from Ollama.
  */
-async function openUpstream(request: ChatCompletionRequest, clientSignal: AbortSignal) {
+export async function openUpstream<Chunk>(
+  start: (signal: AbortSignal) => AsyncGenerator<Chunk>,
+  model: string,
+  clientSignal: AbortSignal,
+) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   clientSignal.addEventListener("abort", abort, { once: true });
-  const chunks = streamChat({
-    model: request.model,
-    messages: toOllamaMessages(request.messages),
-    options: toOllamaOptions(request),
-    format: toOllamaFormat(request),
-    tools: toOllamaTools(request),
-    stream: request.stream === true,
-    signal: controller.signal,
-  });
+  const chunks = start(controller.signal);
   // Streamed: the wait for the first chunk. Not streamed: the first chunk is the whole answer.
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -118,10 +114,27 @@ async function openUpstream(request: ChatCompletionRequest, clientSignal: AbortS
     clientSignal.removeEventListener("abort", abort);
     if (timedOut && !clientSignal.aborted)
       throw upstreamTimeout(`The model server did not answer within ${env().OLLAMA_TIMEOUT_MS} ms.`);
-    throw toOpenAIError(error, request.model, clientSignal);
+    throw toOpenAIError(error, model, clientSignal);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function openChat(request: ChatCompletionRequest, clientSignal: AbortSignal) {
+  return openUpstream(
+    (signal) =>
+      streamChat({
+        model: request.model,
+        messages: toOllamaMessages(request.messages),
+        options: toOllamaOptions(request),
+        format: toOllamaFormat(request),
+        tools: toOllamaTools(request),
+        stream: request.stream === true,
+        signal,
+      }),
+    request.model,
+    clientSignal,
+  );
 }
 
 export async function createChatCompletion(
@@ -130,7 +143,7 @@ export async function createChatCompletion(
   headers: Record<string, string>,
   onFinish: (outcome: CompletionOutcome) => void,
 ): Promise<ApiReply> {
-  const upstream = await openUpstream(request, signal);
+  const upstream = await openChat(request, signal);
   if (request.stream) return streamCompletion(request, upstream, signal, headers, onFinish);
 
   let content = "";
@@ -184,7 +197,7 @@ export async function createChatCompletion(
 
 function streamCompletion(
   request: ChatCompletionRequest,
-  upstream: Awaited<ReturnType<typeof openUpstream>>,
+  upstream: Awaited<ReturnType<typeof openChat>>,
   clientSignal: AbortSignal,
   headers: Record<string, string>,
   onFinish: (outcome: CompletionOutcome) => void,

@@ -3,6 +3,7 @@ import { assertModelAllowed, isModelAllowed } from "../api/keys.server";
 import { env } from "../env.server";
 import { createChatCompletion } from "./chat-completion.server";
 import { parseChatCompletionRequest } from "./chat-request.server";
+import { createCompletion, parseCompletionRequest } from "./completions.server";
 import { isPreflight, preflightReply, withCors } from "./cors.server";
 import { createEmbeddings, parseEmbeddingRequest } from "./embeddings.server";
 import { apiEndpoint } from "./endpoint.server";
@@ -24,6 +25,13 @@ const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
       const body = parseChatCompletionRequest(await readJsonBody(request));
       assertModelAllowed(principal, body.model);
       return createChatCompletion(body, request.signal, headers, finish);
+    }),
+
+  "/completions": (request) =>
+    apiEndpoint(request, "/v1/completions", "POST", async ({ principal, headers, finish }) => {
+      const body = parseCompletionRequest(await readJsonBody(request));
+      assertModelAllowed(principal, body.model);
+      return createCompletion(body, request.signal, headers, finish);
     }),
 
   "/embeddings": (request) =>
