@@ -66,6 +66,7 @@ describe.each([
         { name: "llama3.2:latest", capabilities: ["completion", "tools"] },
         { name: "hf.co/org/model:Q4_K_M" },
         { name: "all-minilm:latest", capabilities: ["embedding"], embeddingLength: 8 },
+        { name: "qwen3:latest", capabilities: ["completion", "thinking"] },
       ],
     });
     app = await startApp({
@@ -317,6 +318,7 @@ describe.each([
       "all-minilm:latest",
       "hf.co/org/model:Q4_K_M",
       "llama3.2:latest",
+      "qwen3:latest",
     ]);
     expect(list.data.find((model) => model.id === "hf.co/org/model:Q4_K_M")).toMatchObject({
       object: "model",
@@ -450,6 +452,56 @@ describe.each([
     // Pages stay same-origin: no CORS headers there.
     const page = await fetch(`${app.url}/login`, { headers: { origin: "https://tool.example" } });
     expect(page.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("reasoning: reasoning_effort becomes Ollama's think, and the thinking comes back as `reasoning`", async () => {
+    ollama.setChat({ thinking: ["Let me ", "think."], reply: "42" });
+    const answer = await client.chat.completions.create({
+      model: "qwen3",
+      messages: [{ role: "user", content: "meaning of life?" }],
+      reasoning_effort: "high",
+    });
+    expect(ollama.chats.at(-1)!.body.think).toBe("high");
+    expect(answer.choices[0].message.content).toBe("42");
+    expect((answer.choices[0].message as unknown as { reasoning: string }).reasoning).toBe("Let me think.");
+
+    const stream = await client.chat.completions.create({
+      model: "qwen3",
+      messages: [
+        { role: "user", content: "and again?" },
+        // An earlier turn's reasoning goes back to Ollama as the message's thinking.
+        { role: "assistant", content: "42", reasoning: "I thought." } as never,
+        { role: "user", content: "sure?" },
+      ],
+      reasoning_effort: "minimal",
+      stream: true,
+    });
+    let reasoning = "";
+    let content = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { reasoning?: string; content?: string } | undefined;
+      reasoning += delta?.reasoning ?? "";
+      content += delta?.content ?? "";
+    }
+    expect({ reasoning, content }).toEqual({ reasoning: "Let me think.", content: "42" });
+    const sent = ollama.chats.at(-1)!.body;
+    expect(sent.think).toBe("low");
+    expect(sent.messages[1]).toMatchObject({ role: "assistant", content: "42", thinking: "I thought." });
+
+    await client.chat.completions.create({
+      model: "qwen3",
+      messages: [{ role: "user", content: "quick" }],
+      reasoning_effort: "none",
+    });
+    expect(ollama.chats.at(-1)!.body.think).toBe(false);
+    // A model that cannot think says so: a 400 with Ollama's words, not silence.
+    await expect(
+      client.chat.completions.create({
+        model: "llama3.2",
+        messages: [{ role: "user", content: "x" }],
+        reasoning_effort: "low",
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringContaining("does not support thinking") });
   });
 
   test("legacy completions: plain and streamed over /api/generate, with Ollama's counts", async () => {

@@ -72,6 +72,7 @@ export interface OllamaToolCall {
 export interface OllamaChatMessage {
   role: "system" | "user" | "assistant" | "tool";
   content: string;
+  thinking?: string;
   /** Raw base64 (Ollama refuses data: URL prefixes). */
   images?: string[];
   tool_calls?: OllamaToolCall[];
@@ -126,6 +127,8 @@ export function streamChat(request: {
   /** "json" or a JSON schema: structured output. */
   format?: unknown;
   tools?: unknown[];
+  /** Ollama's `think`: false, true, or a level ("low", "medium", "high"). */
+  think?: boolean | string;
   /**
    * false: ask Ollama for one JSON answer (cheaper for both sides when nobody watches the tokens
    * arrive); it is yielded as a single done chunk with the whole text.
@@ -142,6 +145,7 @@ export function streamChat(request: {
       ...(request.options ? { options: request.options } : {}),
       ...(request.format !== undefined ? { format: request.format } : {}),
       ...(request.tools?.length ? { tools: request.tools } : {}),
+      ...(request.think !== undefined ? { think: request.think } : {}),
     },
     request.stream !== false,
     request.signal,

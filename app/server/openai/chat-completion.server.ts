@@ -6,6 +6,7 @@ import {
   toOllamaFormat,
   toOllamaMessages,
   toOllamaOptions,
+  toOllamaThink,
   toOllamaTools,
 } from "./chat-request.server";
 import {
@@ -129,6 +130,7 @@ function openChat(request: ChatCompletionRequest, clientSignal: AbortSignal) {
         options: toOllamaOptions(request),
         format: toOllamaFormat(request),
         tools: toOllamaTools(request),
+        think: toOllamaThink(request),
         stream: request.stream === true,
         signal,
       }),
@@ -147,11 +149,13 @@ export async function createChatCompletion(
   if (request.stream) return streamCompletion(request, upstream, signal, headers, onFinish);
 
   let content = "";
+  let reasoning = "";
   const toolCalls: OllamaToolCall[] = [];
   let last: OllamaChatChunk | undefined;
   try {
     for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
       content += step.value.message?.content ?? "";
+      reasoning += step.value.message?.thinking ?? "";
       toolCalls.push(...(step.value.message?.tool_calls ?? []));
       last = step.value;
     }
@@ -183,6 +187,8 @@ export async function createChatCompletion(
             role: "assistant",
             content,
             refusal: null,
+            // Not in OpenAI's schema: the thinking text, where Ollama's own OpenAI layer puts it.
+            ...(reasoning ? { reasoning } : {}),
             ...(toolCalls.length ? { tool_calls: openAIToolCalls(toolCalls, 0) } : {}),
           },
           logprobs: null,
@@ -245,6 +251,8 @@ function streamCompletion(
       for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
         last = step.value;
         let out = "";
+        const thinking = step.value.message?.thinking;
+        if (thinking) out += chunk({ reasoning: thinking });
         const content = step.value.message?.content;
         if (content) out += chunk({ content });
         const calls = step.value.message?.tool_calls;

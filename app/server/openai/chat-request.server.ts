@@ -44,6 +44,8 @@ const message = z.discriminatedUnion("role", [
     tool_calls: z.array(toolCall).optional(),
     refusal: z.string().nullable().optional(),
     name: z.string().optional(),
+    /** The reasoning text of an earlier turn, as Ollama's OpenAI layer returns it. */
+    reasoning: z.string().nullable().optional(),
   }),
   z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string() }),
 ]);
@@ -102,6 +104,7 @@ export const chatCompletionRequestSchema = z.looseObject({
     ])
     .optional(),
   user: z.string().optional(),
+  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
@@ -192,6 +195,7 @@ export function toOllamaMessages(messages: ChatCompletionRequest["messages"]): O
         return {
           role: "assistant",
           content: textOf(message.content as never),
+          ...(message.reasoning ? { thinking: message.reasoning } : {}),
           ...(toolCalls?.length ? { tool_calls: toolCalls } : {}),
         };
       }
@@ -221,6 +225,26 @@ export function toOllamaOptions(request: ChatCompletionRequest) {
   if (request.presence_penalty != null) options.presence_penalty = request.presence_penalty;
   if (request.stop != null) options.stop = typeof request.stop === "string" ? [request.stop] : request.stop;
   return options;
+}
+
+/**
+ * reasoning_effort → Ollama's `think`, as Ollama's own OpenAI layer maps it: none turns thinking
+ * off, minimal is Ollama's lowest level, xhigh its highest. Unset: the model's default.
+ */
+export function toOllamaThink(request: ChatCompletionRequest): boolean | string | undefined {
+  switch (request.reasoning_effort) {
+    case null:
+    case undefined:
+      return undefined;
+    case "none":
+      return false;
+    case "minimal":
+      return "low";
+    case "xhigh":
+      return "high";
+    default:
+      return request.reasoning_effort;
+  }
 }
 
 export function toOllamaFormat(request: ChatCompletionRequest): unknown {
