@@ -504,6 +504,34 @@ describe.each([
     ).rejects.toMatchObject({ status: 400, message: expect.stringContaining("does not support thinking") });
   });
 
+  test("tool_choice: none and auto are honoured; a forced choice is refused, never silently ignored", async () => {
+    const tools = [
+      {
+        type: "function" as const,
+        function: { name: "get_weather", parameters: { type: "object", properties: {} } },
+      },
+    ];
+    const messages = [{ role: "user" as const, content: "weather?" }];
+    await client.chat.completions.create({ model: "llama3.2", messages, tools, tool_choice: "none" });
+    expect(ollama.chats.at(-1)!.body.tools).toBeUndefined();
+    await client.chat.completions.create({ model: "llama3.2", messages, tools, tool_choice: "auto" });
+    expect(ollama.chats.at(-1)!.body.tools).toHaveLength(1);
+    const before = ollama.chats.length;
+    for (const tool_choice of [
+      "required",
+      { type: "function", function: { name: "get_weather" } },
+    ] as const) {
+      await expect(
+        client.chat.completions.create({ model: "llama3.2", messages, tools, tool_choice }),
+      ).rejects.toMatchObject({
+        status: 400,
+        param: "tool_choice",
+        message: expect.stringContaining("cannot force"),
+      });
+    }
+    expect(ollama.chats.length).toBe(before);
+  });
+
   test("legacy completions: plain and streamed over /api/generate, with Ollama's counts", async () => {
     ollama.setChat({ reply: "Once upon a time", promptEvalCount: 7, evalCount: 4 });
     const plain = await client.completions.create({

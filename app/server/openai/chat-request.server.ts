@@ -128,6 +128,15 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   if ((parsed.data.n ?? 1) > 1) {
     throw invalidRequest("n > 1 is not supported: this server returns one choice per request.", "n");
   }
+  const choice = parsed.data.tool_choice;
+  // Ollama offers tools to the model but cannot make it call one: a forced choice would be silently
+  // ignored, so it is refused instead ("auto" and "none" are honoured).
+  if (choice === "required" || typeof choice === "object") {
+    throw invalidRequest(
+      `tool_choice ${typeof choice === "object" ? `naming the function '${choice.function.name}'` : '"required"'} is not supported: Ollama cannot force a tool call. Use "auto" (the default) and check the reply for tool_calls.`,
+      "tool_choice",
+    );
+  }
   return parsed.data;
 }
 
