@@ -260,7 +260,7 @@ export default function Models({ loaderData, actionData }: Route.ComponentProps)
                       {model.loaded ? (
                         <>
                           <div className="whitespace-nowrap">
-                            yes, {formatBytes(model.loaded.sizeVram)} VRAM
+                            {`yes, ${formatBytes(model.loaded.sizeVram)} VRAM`}
                           </div>
                           {model.loaded.expiresAt ? (
                             <div className="whitespace-nowrap text-zinc-500 dark:text-zinc-400">

@@ -150,13 +150,15 @@ export async function chooseDefaultModel(name: string | null) {
 
 /** Deletes an installed model from Ollama; refused while it is being pulled. */
 export async function deleteInstalledModel(name: string) {
-  const model = await requireInstalled(name);
-  if (await isPulling(model.name)) {
+  // Checked first: during a first pull the model is not installed yet, and "being pulled" is the
+  // more useful answer than "not installed".
+  if (await isPulling(name)) {
     throw new ModelAdminError(
-      `${model.name} is being pulled right now. Cancel the pull or wait for it to finish, then delete it.`,
+      `${name} is being pulled right now. Cancel the pull or wait for it to finish, then delete it.`,
       409,
     );
   }
+  const model = await requireInstalled(name);
   try {
     await deleteModel(model.name);
   } catch (error) {
