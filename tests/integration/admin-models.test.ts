@@ -367,4 +367,24 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
     expect(await refused.text()).toContain("hidden from users");
     await adminOnA.post("/admin/models/tinyllama:latest", { intent: "settings" });
   });
+
+  // Last: it stops replica A.
+  test("a replica shutting down mid-pull records the pull as interrupted, which the other replica shows", async () => {
+    await adminOnA.post("/admin/models", { intent: "pull", name: "slowcancel" });
+    await readPullEvents(await pullEvents(b, "slowcancel"), (event) => event.completed > 0);
+    await a.stop();
+    await ollama.waitFor(
+      () => ollama.pulls.find((pull) => pull.model === "slowcancel")?.status === "cancelled",
+      5000,
+    );
+    const events = await readPullEvents(
+      await pullEvents(b, "slowcancel"),
+      (event) => event.status !== "running",
+    );
+    expect(events.at(-1)).toMatchObject({ status: "failed" });
+    expect(events.at(-1)!.error).toContain("The server restarted during the pull");
+    // Nothing holds the model any more: it can be pulled again (Ollama resumes it).
+    expect((await adminOnB.post("/admin/models", { intent: "pull", name: "slowcancel" })).status).toBe(302);
+    await adminOnB.post("/admin/models", { intent: "cancel", name: "slowcancel" });
+  });
 });
