@@ -388,3 +388,46 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
     await adminOnB.post("/admin/models", { intent: "cancel", name: "slowcancel" });
   });
 });
+
+describe("admin model pulls without Redis (in-process state)", () => {
+  let database: TestDatabase;
+  let ollama: FakeOllama;
+  let app: RunningApp;
+  let admin: Browser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("admin-models-local");
+    ollama = await startFakeOllama({ pull: { known: ["tinyllama", { name: "slowpoke", pull: SLOW }] } });
+    app = await startApp({ DATABASE_URL: database.url, OLLAMA_URL: ollama.url });
+    admin = new Browser(app.url);
+    await admin.signup("models-local-admin@example.com");
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await ollama?.close();
+    await database?.drop();
+  });
+
+  const events = (name: string) =>
+    fetch(`${app.url}/admin/models/pull-events?${new URLSearchParams({ name })}`, {
+      headers: { cookie: admin.cookieHeader() },
+    });
+
+  test("a pull completes and a slow one is cancelled, with the state kept in the process", async () => {
+    await admin.post("/admin/models", { intent: "pull", name: "tinyllama" });
+    const done = await readPullEvents(await events("tinyllama"), (event) => event.status !== "running");
+    expect(done.at(-1)).toMatchObject({ status: "success", percent: 100 });
+    expect(await (await admin.get("/chat")).text()).toContain('<option value="tinyllama:latest"');
+
+    await admin.post("/admin/models", { intent: "pull", name: "slowpoke" });
+    await readPullEvents(await events("slowpoke"), (event) => event.completed > 0);
+    expect(await (await admin.get("/admin/models")).text()).toContain('data-status="running"');
+    expect((await admin.post("/admin/models", { intent: "cancel", name: "slowpoke" })).status).toBe(302);
+    await ollama.waitFor(
+      () => ollama.pulls.find((pull) => pull.model === "slowpoke")?.status === "cancelled",
+      5000,
+    );
+    expect(await (await admin.get("/admin/models")).text()).toContain('data-status="cancelled"');
+  });
+});
