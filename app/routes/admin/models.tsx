@@ -56,6 +56,7 @@ export async function action({ request }: Route.ActionArgs) {
     case "cancel": {
       const state = await cancelPull(name.data);
       if (!state) return fail("pull", `There is no pull of ${name.data}.`, 404);
+      // Audit hook: pull cancel requested by this admin (name.data).
       throw redirect("/admin/models");
     }
     case "dismiss": {

@@ -245,11 +245,13 @@ async function runPull(initial: PullState, signal: AbortSignal) {
       secondsLeft: null,
     };
     log.info("model pulled", { model: initial.name });
+    // Audit hook: pull finished (initial.name).
   } catch (error) {
     const reason = signal.aborted ? signal.reason : undefined;
     if (reason instanceof CancelRequested) {
       state = { ...state, status: "cancelled", line: "cancelled", bytesPerSecond: null, secondsLeft: null };
       log.info("model pull cancelled", { model: initial.name });
+      // Audit hook: pull cancelled (initial.name); the admin who asked is known in the cancel action.
     } else {
       const message =
         reason instanceof ShuttingDown
@@ -267,6 +269,7 @@ async function runPull(initial: PullState, signal: AbortSignal) {
         bytesPerSecond: null,
         secondsLeft: null,
       };
+      // Audit hook: pull failed (initial.name, message); a shutdown is an interruption, not a failure.
     }
   } finally {
     clearInterval(lease);
