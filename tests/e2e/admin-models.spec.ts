@@ -10,7 +10,8 @@ import { Browser } from "../support/http";
  * default model, which would disturb the other specs on the shared app, and it needs a second
  * replica to follow a pull from.
  */
-test.describe.configure({ mode: "serial" });
+// Pulls take seconds by design (the bar must be seen moving), and this machine may be loaded.
+test.describe.configure({ mode: "serial", timeout: 90_000 });
 
 /** About 8 s: 8 MB at 100 kB per 100 ms tick, so the bar is seen moving and then completing. */
 const MEDIUM = {

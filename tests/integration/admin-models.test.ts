@@ -315,6 +315,10 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
     const listed = (await (await api(b, "/models")).json()) as { data: Array<{ id: string }> };
     expect(listed.data.map((model) => model.id)).not.toContain("llama3.2:latest");
     expect(await (await user.get("/chat")).text()).not.toContain('value="llama3.2:latest"');
+    // Nor is it offered for a key's model allow-list.
+    const keysPage = await (await user.get("/settings/keys")).text();
+    expect(keysPage).toContain('value="tinyllama:latest"');
+    expect(keysPage).not.toContain('value="llama3.2:latest"');
 
     // A hand-made chat send fails the reply as an unknown model's does; Ollama is never asked.
     const chatsBefore = ollama.chats.length;
