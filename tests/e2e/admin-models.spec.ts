@@ -30,8 +30,8 @@ let admin: Browser;
 let user: Browser;
 let userKey: string;
 
-test.beforeAll(async ({}, testInfo) => {
-  testInfo.setTimeout(120_000);
+// Starting two replicas gets the file's 90 s timeout too.
+test.beforeAll(async () => {
   database = await createTestDatabase("e2e-models");
   ollama = await startFakeOllama({
     models: [
