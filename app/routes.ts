@@ -18,7 +18,12 @@ export default [
   ]),
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
   // Administration: every loader and action calls requireAdminPage / requireAdminAction itself.
-  route("admin", "routes/admin/layout.tsx", []),
+  route("admin", "routes/admin/layout.tsx", [
+    route("models", "routes/admin/models.tsx"),
+    route("models/pull-events", "routes/admin/pull-events.ts"),
+    // The rest of the path is the model's name, which may contain "/" (hf.co/user/repo:tag).
+    route("models/*", "routes/admin/model.tsx"),
+  ]),
   route("search", "routes/chat/search.tsx"),
   route("chat/export", "routes/chat/export-all.ts"),
   route("chat/:id/export", "routes/chat/export.ts"),

@@ -1,6 +1,7 @@
 import { Suspense } from "react";
 import { Await, Link } from "react-router";
 import { getUser } from "~/server/auth.server";
+import { withoutHidden } from "~/server/models/settings.server";
 import { listModels, type OllamaModel } from "~/server/ollama/client.server";
 import type { Route } from "./+types/home";
 
@@ -8,10 +9,12 @@ export async function loader({ request }: Route.LoaderArgs) {
   const user = await getUser(request);
   if (!user) return { user: null, models: null };
   // Not awaited: the page renders at once and the model list streams in when Ollama answers.
-  const models: Promise<{ models: OllamaModel[] } | { error: string }> = listModels().then(
-    (list) => ({ models: list }),
-    (error: Error) => ({ error: error.message }),
-  );
+  const models: Promise<{ models: OllamaModel[] } | { error: string }> = listModels()
+    .then(withoutHidden)
+    .then(
+      (list) => ({ models: list }),
+      (error: Error) => ({ error: error.message }),
+    );
   return { user, models };
 }
 

@@ -351,17 +351,16 @@ describe.each([
     expect(ollama.chats.at(-1)?.body.messages[0]).toEqual({ role: "system", content: "Answer in French." });
     await user.post("/settings/chat", { systemPrompt: "" });
 
-    // The admin (first user) sets tiny as the default; a new user with no choice of their own gets it.
-    expect(
-      (await user.post("/settings/chat", { intent: "default-model", model: "tiny:latest" })).status,
-    ).toBe(302);
+    // The admin (first user) sets tiny as the default (on /admin/models, where the setting moved);
+    // a new user with no choice of their own gets it.
+    expect((await user.post("/admin/models", { intent: "default", model: "tiny:latest" })).status).toBe(302);
     const newcomer = new Browser(app.url);
     await newcomer.signup(`newcomer-${withRedis}@example.com`);
     expect(await (await newcomer.get("/chat")).text()).toMatch(/<option value="tiny:latest" selected="">/);
     expect(
-      (await newcomer.post("/settings/chat", { intent: "default-model", model: "llama3.2:latest" })).status,
+      (await newcomer.post("/admin/models", { intent: "default", model: "llama3.2:latest" })).status,
     ).toBe(403);
-    await user.post("/settings/chat", { intent: "default-model", model: "" });
+    await user.post("/admin/models", { intent: "default", model: "" });
   });
 
   test("model picker: Ollama's models with details, the last choice first; a plain message when Ollama is down", async () => {

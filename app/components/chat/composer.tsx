@@ -1,14 +1,14 @@
 import { useEffect, useRef } from "react";
-import { Form, useNavigation } from "react-router";
+import { Form, Link, useNavigation } from "react-router";
 import { MAX_MESSAGE_CHARS } from "~/lib/chat-schemas";
-import type { OllamaModel } from "~/server/ollama/client.server";
+import type { PickerModel } from "~/server/chat/models.server";
 import { WaitForReplyInput } from "./use-hydrated";
 
 function formatSize(bytes: number) {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;
 }
 
-export function ModelPicker({ models, value }: { models: OllamaModel[]; value?: string }) {
+export function ModelPicker({ models, value }: { models: PickerModel[]; value?: string }) {
   return (
     <label className="flex items-center gap-2 text-sm">
       <span className="text-zinc-600 dark:text-zinc-400">Model</span>
@@ -19,7 +19,12 @@ export function ModelPicker({ models, value }: { models: OllamaModel[]; value?: 
       >
         {models.map((model) => (
           <option key={model.name} value={model.name}>
-            {[model.name, model.parameterSize, model.quantization, formatSize(model.size)]
+            {[
+              model.displayName ?? model.name,
+              model.parameterSize,
+              model.quantization,
+              formatSize(model.size),
+            ]
               .filter(Boolean)
               .join(" · ")}
           </option>
@@ -40,7 +45,7 @@ export function Composer({
   disabled,
   children,
 }: {
-  models: OllamaModel[];
+  models: PickerModel[];
   model?: string;
   error?: string;
   disabled?: boolean;
@@ -105,11 +110,14 @@ export function ModelProblem({ problem, isAdmin }: { problem: "unreachable" | "e
     >
       {problem === "unreachable"
         ? "Ollama is not reachable right now, so there are no models to chat with."
-        : "No models are installed in Ollama yet."}{" "}
+        : "No models are available yet."}{" "}
       {isAdmin ? (
         <>
-          Add one on the Ollama server (for example <code>ollama pull llama3.2</code>); it appears here within
-          seconds.
+          Pull one (or show a hidden one) on{" "}
+          <Link to="/admin/models" className="underline">
+            Administration → Models
+          </Link>
+          ; it appears here as soon as it is ready.
         </>
       ) : (
         "Ask an administrator to add one."

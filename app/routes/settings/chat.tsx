@@ -1,35 +1,26 @@
-import { data, Form, redirect } from "react-router";
-import { modelNameSchema, systemPromptSchema } from "~/lib/chat-schemas";
+import { data, Form, Link, redirect } from "react-router";
+import { systemPromptSchema } from "~/lib/chat-schemas";
 import { requireUser } from "~/server/auth.server";
-import { adminDefaultModel, setAdminDefaultModel } from "~/server/chat/models.server";
 import { db } from "~/server/db.server";
-import { cachedModels } from "~/server/ollama/client.server";
 import type { Route } from "./+types/chat";
 
 export const meta: Route.MetaFunction = () => [{ title: "Chat settings · CustomChatAI" }];
 
 export async function loader({ request }: Route.LoaderArgs) {
   const user = await requireUser(request);
-  const isAdmin = user.role === "ADMIN";
-  const [settings, defaultModel, models] = await Promise.all([
-    db().user.findUnique({ where: { id: user.id }, select: { defaultSystemPrompt: true } }),
-    isAdmin ? adminDefaultModel() : null,
-    isAdmin ? cachedModels().catch(() => []) : [],
-  ]);
-  return { isAdmin, defaultSystemPrompt: settings?.defaultSystemPrompt ?? "", defaultModel, models };
+  const settings = await db().user.findUnique({
+    where: { id: user.id },
+    select: { defaultSystemPrompt: true },
+  });
+  return { isAdmin: user.role === "ADMIN", defaultSystemPrompt: settings?.defaultSystemPrompt ?? "" };
 }
 
 export async function action({ request }: Route.ActionArgs) {
   const user = await requireUser(request);
   const form = await request.formData();
-  if (form.get("intent") === "default-model") {
-    if (user.role !== "ADMIN") throw new Response("Only administrators can do this.", { status: 403 });
-    const value = String(form.get("model") ?? "");
-    const model = value ? modelNameSchema.safeParse(value) : { success: true as const, data: null };
-    if (!model.success) return data({ error: model.error.issues[0].message }, { status: 400 });
-    await setAdminDefaultModel(model.data);
-    throw redirect("/settings/chat");
-  }
+  // The one form here has no intent; anything else (such as the old "default-model" form, which
+  // moved to /admin/models) must not fall through and save an empty prompt.
+  if (form.has("intent")) return data({ error: "Unknown action." }, { status: 400 });
   const prompt = systemPromptSchema.safeParse(form.get("systemPrompt") ?? "");
   if (!prompt.success) return data({ error: prompt.error.issues[0].message }, { status: 400 });
   await db().user.update({ where: { id: user.id }, data: { defaultSystemPrompt: prompt.data } });
@@ -37,7 +28,7 @@ export async function action({ request }: Route.ActionArgs) {
 }
 
 export default function ChatSettings({ loaderData, actionData }: Route.ComponentProps) {
-  const { isAdmin, defaultSystemPrompt, defaultModel, models } = loaderData;
+  const { isAdmin, defaultSystemPrompt } = loaderData;
   return (
     <div className="flex max-w-xl flex-col gap-8">
       <h1 className="text-2xl font-semibold">Chat settings</h1>
@@ -62,28 +53,13 @@ export default function ChatSettings({ loaderData, actionData }: Route.Component
         </button>
       </Form>
       {isAdmin ? (
-        <Form method="post" className="flex flex-col gap-2">
-          <input type="hidden" name="intent" value="default-model" />
-          <label htmlFor="model" className="font-medium">
-            Default model for everyone (used until a user picks one)
-          </label>
-          <select
-            id="model"
-            name="model"
-            defaultValue={defaultModel ?? ""}
-            className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
-          >
-            <option value="">First installed model</option>
-            {models.map((model) => (
-              <option key={model.name} value={model.name}>
-                {model.name}
-              </option>
-            ))}
-          </select>
-          <button type="submit" className="self-start rounded bg-indigo-600 px-3 py-1.5 text-white">
-            Save default model
-          </button>
-        </Form>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          The default model for everyone is set on{" "}
+          <Link to="/admin/models" className="text-indigo-700 underline dark:text-indigo-300">
+            Administration → Models
+          </Link>
+          .
+        </p>
       ) : null}
     </div>
   );

@@ -13,6 +13,7 @@ import {
 } from "~/server/api/keys.server";
 import { requireUser } from "~/server/auth.server";
 import { env } from "~/server/env.server";
+import { withoutHidden } from "~/server/models/settings.server";
 import { cachedModels } from "~/server/ollama/client.server";
 import type { Route } from "./+types/keys";
 
@@ -27,10 +28,13 @@ export async function loader({ request }: Route.LoaderArgs) {
   const isAdmin = user.role === "ADMIN";
   const [keys, models, allKeys] = await Promise.all([
     listApiKeys(user.id),
-    cachedModels().then(
-      (list) => list.map((model) => model.name),
-      () => null,
-    ),
+    // Hidden models are not offered: users are not to learn they exist.
+    cachedModels()
+      .then(withoutHidden)
+      .then(
+        (list) => list.map((model) => model.name),
+        () => null,
+      ),
     isAdmin ? listAllApiKeys() : [],
   ]);
   const { RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW, RATE_LIMIT_TOKENS_PER_MINUTE } = env();

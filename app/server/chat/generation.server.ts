@@ -2,6 +2,7 @@ import { titleFromMessage } from "~/lib/chat-schemas";
 import { db } from "../db.server";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
+import { isModelHidden } from "../models/settings.server";
 import { contextLength, type OllamaChatMessage, OllamaError, streamChat } from "../ollama/client.server";
 import { type ChatRecord, finishMessage } from "./chats.server";
 import { LEASE_RENEW_MS, type LiveEvent, liveStore } from "./live.server";
@@ -134,6 +135,11 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
 
   let end: Extract<LiveEvent, { type: "end" }>;
   try {
+    // A model an admin hid fails the reply exactly as a model that is not installed does (the
+    // text is Ollama's own for an unknown model), so a hand-made form post cannot reach it.
+    if (await isModelHidden(chat.model)) {
+      throw new OllamaError(`model ${JSON.stringify(chat.model)} not found, try pulling it first`, 404);
+    }
     const { messages, numCtx } = await buildContext(chat, replyId);
     for await (const chunk of streamChat({
       model: chat.model,

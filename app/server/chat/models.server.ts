@@ -1,46 +1,38 @@
 import { db } from "../db.server";
+import { allModelSettings, modelKey } from "../models/settings.server";
 import { cachedModels, type OllamaModel } from "../ollama/client.server";
 
-const DEFAULT_MODEL_SETTING = "chat.default_model";
+/** A model the chat picker offers: Ollama's details plus the admin's display name. */
+export interface PickerModel extends OllamaModel {
+  displayName: string | null;
+}
 
 export interface ModelChoices {
-  models: OllamaModel[];
-  /** Why there are no models to offer: Ollama unreachable, or nothing installed. */
+  models: PickerModel[];
+  /** Why there are no models to offer: Ollama unreachable, or nothing installed (or all hidden). */
   problem?: "unreachable" | "empty";
   /** The model a new chat starts with: the user's last choice, else the admin default, else the first. */
   defaultModel?: string;
 }
 
+/** The models users may chat with: installed ones, minus those an admin hid (see /admin/models). */
 export async function modelChoices(userId: string): Promise<ModelChoices> {
-  let models: OllamaModel[];
+  const settingsLoading = allModelSettings();
+  let installed: OllamaModel[];
   try {
-    models = await cachedModels();
+    installed = await cachedModels();
   } catch {
+    settingsLoading.catch(() => {});
     return { models: [], problem: "unreachable" };
   }
+  const settings = await settingsLoading;
+  const models = installed
+    .map((model) => ({ model, setting: settings.byKey.get(modelKey(model.name)) }))
+    .filter(({ setting }) => !setting?.hidden)
+    .map(({ model, setting }) => ({ ...model, displayName: setting?.displayName ?? null }));
   if (models.length === 0) return { models, problem: "empty" };
-  const [user, setting] = await Promise.all([
-    db().user.findUnique({ where: { id: userId }, select: { lastModel: true } }),
-    db().appSetting.findUnique({ where: { key: DEFAULT_MODEL_SETTING }, select: { value: true } }),
-  ]);
-  const installed = new Set(models.map((model) => model.name));
-  const defaultModel = [user?.lastModel, setting?.value].find((name) => name && installed.has(name));
+  const user = await db().user.findUnique({ where: { id: userId }, select: { lastModel: true } });
+  const offered = new Set(models.map((model) => model.name));
+  const defaultModel = [user?.lastModel, settings.defaultModel].find((name) => name && offered.has(name));
   return { models, defaultModel: defaultModel ?? models[0].name };
-}
-
-export async function adminDefaultModel() {
-  const setting = await db().appSetting.findUnique({ where: { key: DEFAULT_MODEL_SETTING } });
-  return setting?.value ?? null;
-}
-
-export async function setAdminDefaultModel(model: string | null) {
-  if (!model) {
-    await db().appSetting.deleteMany({ where: { key: DEFAULT_MODEL_SETTING } });
-    return;
-  }
-  await db().appSetting.upsert({
-    where: { key: DEFAULT_MODEL_SETTING },
-    create: { key: DEFAULT_MODEL_SETTING, value: model },
-    update: { value: model },
-  });
 }

@@ -14,6 +14,7 @@ export interface OllamaModel {
   parameterSize?: string;
   quantization?: string;
   modifiedAt?: string;
+  family?: string;
 }
 
 interface TagsResponse {
@@ -21,7 +22,7 @@ interface TagsResponse {
     name: string;
     size?: number;
     modified_at?: string;
-    details?: { parameter_size?: string; quantization_level?: string };
+    details?: { family?: string; parameter_size?: string; quantization_level?: string };
   }> | null;
 }
 
@@ -48,6 +49,7 @@ export async function listModels({ timeoutMs = 3000 }: { timeoutMs?: number } = 
     parameterSize: model.details?.parameter_size,
     quantization: model.details?.quantization_level,
     modifiedAt: model.modified_at,
+    family: model.details?.family || undefined,
   }));
 }
 
@@ -91,7 +93,7 @@ export interface OllamaChatChunk {
   total_duration?: number;
 }
 
-async function errorFromResponse(response: OllamaResponse, endpoint: string): Promise<OllamaError> {
+export async function errorFromResponse(response: OllamaResponse, endpoint: string): Promise<OllamaError> {
   const text = await response.body.text().catch(() => "");
   let message = text.trim() || STATUS_CODES[response.statusCode] || `HTTP ${response.statusCode}`;
   let fromOllama = false;
@@ -285,6 +287,15 @@ export function cachedModels(): Promise<OllamaModel[]> {
     });
   }
   return modelsCache.models;
+}
+
+/**
+ * Forgets this process's cached model list and context windows, after a model was pulled or deleted
+ * (every replica calls it: see app/server/models/settings.server.ts).
+ */
+export function forgetCachedModels() {
+  modelsCache = undefined;
+  contextLengths.clear();
 }
 
 /** POST /api/embed: one vector per input, plus Ollama's token count. */

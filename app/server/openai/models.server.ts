@@ -1,3 +1,4 @@
+import { allModelSettings, isModelHidden, modelKey } from "../models/settings.server";
 import { listModels, type OllamaModel } from "../ollama/client.server";
 import { toOpenAIError } from "./chat-completion.server";
 import { modelNotFound } from "./errors.server";
@@ -27,11 +28,22 @@ async function installedModels() {
   }
 }
 
+/**
+ * A model an admin hid is refused exactly like one that is not installed (404 model_not_found), so
+ * a caller cannot tell the two apart.
+ */
+export async function assertModelVisible(model: string) {
+  if (await isModelHidden(model)) throw modelNotFound(model);
+}
+
 export async function listOpenAIModels(allowed: (model: string) => boolean) {
-  const models = await installedModels();
+  const [models, settings] = await Promise.all([installedModels(), allModelSettings()]);
+  const visible = (name: string) => !settings.byKey.get(modelKey(name))?.hidden;
   return {
     object: "list" as const,
-    data: models.filter((model) => allowed(model.name)).map((model) => toOpenAIModel(model)),
+    data: models
+      .filter((model) => allowed(model.name) && visible(model.name))
+      .map((model) => toOpenAIModel(model)),
   };
 }
 
@@ -40,6 +52,6 @@ export async function retrieveOpenAIModel(id: string, allowed: (model: string) =
   // Ollama matches names case-insensitively, with the tag defaulting to "latest".
   const wanted = canonicalModelName(id).toLowerCase();
   const model = models.find((candidate) => canonicalModelName(candidate.name).toLowerCase() === wanted);
-  if (!model || !allowed(model.name)) throw modelNotFound(id);
+  if (!model || !allowed(model.name) || (await isModelHidden(model.name))) throw modelNotFound(id);
   return toOpenAIModel(model, id);
 }

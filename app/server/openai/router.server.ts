@@ -9,7 +9,7 @@ import { createEmbeddings, parseEmbeddingRequest } from "./embeddings.server";
 import { apiEndpoint } from "./endpoint.server";
 import { OpenAIError } from "./errors.server";
 import { type ApiReply, type ApiRequest, jsonReply } from "./exchange.server";
-import { listOpenAIModels, retrieveOpenAIModel } from "./models.server";
+import { assertModelVisible, listOpenAIModels, retrieveOpenAIModel } from "./models.server";
 import { methodNotAllowed, readJsonBody } from "./request.server";
 
 /**
@@ -24,6 +24,7 @@ const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
     apiEndpoint(request, "/v1/chat/completions", "POST", async ({ principal, headers, finish }) => {
       const body = parseChatCompletionRequest(await readJsonBody(request));
       assertModelAllowed(principal, body.model);
+      await assertModelVisible(body.model);
       return createChatCompletion(body, request.signal, headers, finish);
     }),
 
@@ -31,6 +32,7 @@ const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
     apiEndpoint(request, "/v1/completions", "POST", async ({ principal, headers, finish }) => {
       const body = parseCompletionRequest(await readJsonBody(request));
       assertModelAllowed(principal, body.model);
+      await assertModelVisible(body.model);
       return createCompletion(body, request.signal, headers, finish);
     }),
 
@@ -38,6 +40,7 @@ const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
     apiEndpoint(request, "/v1/embeddings", "POST", async ({ principal, headers, finish }) => {
       const body = parseEmbeddingRequest(await readJsonBody(request));
       assertModelAllowed(principal, body.model);
+      await assertModelVisible(body.model);
       const result = await createEmbeddings(body, request.signal);
       finish({ model: body.model, promptTokens: result.promptTokens, completionTokens: 0, status: 200 });
       return jsonReply(result.body, headers);
