@@ -1547,6 +1547,26 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       });
     }
 
+    // With `logprobs`, each content token carries Ollama's Logprob: {token, logprob, bytes,
+    // top_logprobs: [{token, logprob, bytes}]}. Deterministic: the n-th token (from 0) has logprob
+    // -(n+1)/10; its alternatives are "<token>~1", "<token>~2"... each 1 lower.
+    const wantLogprobs = req.logprobs === true;
+    const topN = typeof req.top_logprobs === "number" ? req.top_logprobs : 0;
+    let tokenIndex = 0;
+    const bytesOf = (text: string) => [...Buffer.from(text, "utf8")];
+    const logprobsFor = (c: Chunk) => {
+      if (!wantLogprobs || !c.content) return undefined;
+      const logprob = -(tokenIndex + 1) / 10;
+      tokenIndex++;
+      const top = [
+        c.content,
+        ...Array.from({ length: Math.max(0, topN - 1) }, (_, k) => `${c.content}~${k + 1}`),
+      ]
+        .slice(0, topN)
+        .map((token, k) => ({ token, logprob: logprob - k, bytes: bytesOf(token) }));
+      return [{ token: c.content, logprob, bytes: bytesOf(c.content), top_logprobs: top }];
+    };
+
     const message = (c: Chunk) => {
       const msg: Record<string, unknown> = { role: "assistant", content: c.content ?? "" };
       if (c.thinking) msg.thinking = c.thinking;
@@ -1620,12 +1640,22 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
         role: "assistant",
         content: chunks.map((c) => c.content ?? "").join(""),
       };
+      const allLogprobs = wantLogprobs ? chunks.flatMap((c) => logprobsFor(c) ?? []) : [];
       const thinking = chunks.map((c) => c.thinking ?? "").join("");
       if (thinking) msg.thinking = thinking;
       const calls = chunks.flatMap((c) => c.toolCalls ?? []);
       if (calls.length) msg.tool_calls = calls;
       record.status = "completed";
-      return sendJSON(res, 200, finalChunk(msg));
+      const whole = finalChunk(msg);
+      if (!wantLogprobs) return sendJSON(res, 200, whole);
+      // Ollama's key order: logprobs right after done_reason.
+      const { done_reason, ...metrics } = whole;
+      const ordered: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(metrics)) {
+        ordered[key] = value;
+        if (key === "done") Object.assign(ordered, { done_reason, logprobs: allLogprobs });
+      }
+      return sendJSON(res, 200, ordered);
     }
 
     let sent = 0;
@@ -1636,7 +1666,9 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       if (sent >= failAt) break;
       if (sent > 0 && !(await sleep(tokenDelay, signal))) return;
       ensureHead();
-      if (!(await writeLine(res, shaped(message(c), { done: false }), signal))) return;
+      const logprobs = logprobsFor(c);
+      const line = shaped(message(c), { done: false, ...(logprobs ? { logprobs } : {}) });
+      if (!(await writeLine(res, line, signal))) return;
       sent++;
       record.tokensSent = sent;
     }

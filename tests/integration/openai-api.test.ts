@@ -504,6 +504,57 @@ describe.each([
     ).rejects.toMatchObject({ status: 400, message: expect.stringContaining("does not support thinking") });
   });
 
+  test("logprobs and top_logprobs reach Ollama and come back in OpenAI's shape, streamed and not", async () => {
+    ollama.setChat({ reply: "Hi there" });
+    const plain = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "hi" }],
+      logprobs: true,
+      top_logprobs: 2,
+    });
+    expect(ollama.chats.at(-1)!.body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+    expect(plain.choices[0].logprobs).toEqual({
+      content: [
+        {
+          token: "Hi",
+          logprob: -0.1,
+          bytes: [72, 105],
+          top_logprobs: [
+            { token: "Hi", logprob: -0.1, bytes: [72, 105] },
+            { token: "Hi~1", logprob: -1.1, bytes: [72, 105, 126, 49] },
+          ],
+        },
+        expect.objectContaining({ token: " there", logprob: -0.2 }),
+      ],
+      refusal: null,
+    });
+    const stream = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "hi" }],
+      logprobs: true,
+      stream: true,
+    });
+    const tokens: string[] = [];
+    for await (const chunk of stream) {
+      for (const entry of chunk.choices[0]?.logprobs?.content ?? []) tokens.push(entry.token);
+    }
+    expect(tokens).toEqual(["Hi", " there"]);
+    // Not asked for: null, as OpenAI answers.
+    const without = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(without.choices[0].logprobs).toBeNull();
+    expect(ollama.chats.at(-1)!.body.logprobs).toBeUndefined();
+    await expect(
+      client.chat.completions.create({
+        model: "llama3.2",
+        messages: [{ role: "user", content: "hi" }],
+        top_logprobs: 2,
+      }),
+    ).rejects.toMatchObject({ status: 400, param: "top_logprobs" });
+  });
+
   test("tool_choice: none and auto are honoured; a forced choice is refused, never silently ignored", async () => {
     const tools = [
       {
@@ -572,6 +623,14 @@ describe.each([
     }
     expect(text).toBe("Once upon a time");
     expect(finish).toBe("stop");
+
+    const withLogprobs = await client.completions.create({ model: "llama3.2", prompt: "Go", logprobs: 1 });
+    expect(withLogprobs.choices[0].logprobs).toEqual({
+      tokens: ["Once", " upon", " a", " time"],
+      token_logprobs: [-0.1, -0.2, -0.3, -0.4],
+      top_logprobs: [{ Once: -0.1 }, { " upon": -0.2 }, { " a": -0.3 }, { " time": -0.4 }],
+      text_offset: [0, 4, 9, 11],
+    });
     expect(usage).toEqual({ prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 });
   });
 

@@ -83,9 +83,18 @@ export interface OllamaChatMessage {
 }
 
 /** One NDJSON line of a streamed /api/chat reply (metrics are left out by Ollama when zero). */
+/** Ollama's per-token log probability, when asked for with `logprobs` (`top_logprobs` alternatives). */
+export interface OllamaLogprob {
+  token: string;
+  logprob: number;
+  bytes?: number[];
+  top_logprobs?: Array<{ token: string; logprob: number; bytes?: number[] }>;
+}
+
 export interface OllamaChatChunk {
   model: string;
   message?: { role: string; content?: string; thinking?: string; tool_calls?: OllamaToolCall[] };
+  logprobs?: OllamaLogprob[];
   done: boolean;
   done_reason?: string;
   prompt_eval_count?: number;
@@ -131,6 +140,8 @@ export function streamChat(request: {
   tools?: unknown[];
   /** Ollama's `think`: false, true, or a level ("low", "medium", "high"). */
   think?: boolean | string;
+  logprobs?: boolean;
+  topLogprobs?: number;
   /**
    * false: ask Ollama for one JSON answer (cheaper for both sides when nobody watches the tokens
    * arrive); it is yielded as a single done chunk with the whole text.
@@ -148,6 +159,8 @@ export function streamChat(request: {
       ...(request.format !== undefined ? { format: request.format } : {}),
       ...(request.tools?.length ? { tools: request.tools } : {}),
       ...(request.think !== undefined ? { think: request.think } : {}),
+      ...(request.logprobs ? { logprobs: true } : {}),
+      ...(request.logprobs && request.topLogprobs ? { top_logprobs: request.topLogprobs } : {}),
     },
     request.stream !== false,
     request.signal,
@@ -157,6 +170,7 @@ export function streamChat(request: {
 /** One chunk of POST /api/generate: `response` instead of chat's `message`. */
 export interface OllamaGenerateChunk {
   response?: string;
+  logprobs?: OllamaLogprob[];
   thinking?: string;
   done: boolean;
   done_reason?: string;
@@ -170,6 +184,8 @@ export function streamGenerate(request: {
   prompt: string;
   suffix?: string;
   options?: Record<string, unknown>;
+  /** Alternatives per token to return with each token's log probability; undefined: none. */
+  topLogprobs?: number;
   stream?: boolean;
   signal?: AbortSignal;
 }): AsyncGenerator<OllamaGenerateChunk> {
@@ -180,6 +196,7 @@ export function streamGenerate(request: {
       prompt: request.prompt,
       stream: request.stream !== false,
       ...(request.suffix ? { suffix: request.suffix } : {}),
+      ...(request.topLogprobs !== undefined ? { logprobs: true, top_logprobs: request.topLogprobs } : {}),
       ...(request.options ? { options: request.options } : {}),
     },
     request.stream !== false,

@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { env } from "../env.server";
-import { type OllamaChatChunk, OllamaError, type OllamaToolCall, streamChat } from "../ollama/client.server";
+import {
+  type OllamaChatChunk,
+  OllamaError,
+  type OllamaLogprob,
+  type OllamaToolCall,
+  streamChat,
+} from "../ollama/client.server";
 import {
   type ChatCompletionRequest,
   toOllamaFormat,
@@ -77,6 +83,25 @@ function openAIToolCalls(calls: OllamaToolCall[], offset: number) {
 }
 
 /** OpenAI usage from Ollama's final chunk; Ollama leaves out metrics that are 0. */
+/** Ollama's log probabilities in OpenAI's shape (`choices[].logprobs`), or null when not asked for. */
+export function openAILogprobs(requested: boolean, entries: OllamaLogprob[]) {
+  if (!requested) return null;
+  const bytesOrNull = (bytes: number[] | undefined) => bytes ?? null;
+  return {
+    content: entries.map((entry) => ({
+      token: entry.token,
+      logprob: entry.logprob,
+      bytes: bytesOrNull(entry.bytes),
+      top_logprobs: (entry.top_logprobs ?? []).map((top) => ({
+        token: top.token,
+        logprob: top.logprob,
+        bytes: bytesOrNull(top.bytes),
+      })),
+    })),
+    refusal: null,
+  };
+}
+
 export function usageOf(last: { prompt_eval_count?: number; eval_count?: number } | undefined) {
   const prompt = last?.prompt_eval_count ?? 0;
   const completion = last?.eval_count ?? 0;
@@ -131,6 +156,8 @@ function openChat(request: ChatCompletionRequest, clientSignal: AbortSignal) {
         format: toOllamaFormat(request),
         tools: toOllamaTools(request),
         think: toOllamaThink(request),
+        logprobs: request.logprobs === true,
+        topLogprobs: request.top_logprobs ?? undefined,
         stream: request.stream === true,
         signal,
       }),
@@ -150,12 +177,14 @@ export async function createChatCompletion(
 
   let content = "";
   let reasoning = "";
+  const logprobs: OllamaLogprob[] = [];
   const toolCalls: OllamaToolCall[] = [];
   let last: OllamaChatChunk | undefined;
   try {
     for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
       content += step.value.message?.content ?? "";
       reasoning += step.value.message?.thinking ?? "";
+      logprobs.push(...(step.value.logprobs ?? []));
       toolCalls.push(...(step.value.message?.tool_calls ?? []));
       last = step.value;
     }
@@ -191,7 +220,7 @@ export async function createChatCompletion(
             ...(reasoning ? { reasoning } : {}),
             ...(toolCalls.length ? { tool_calls: openAIToolCalls(toolCalls, 0) } : {}),
           },
-          logprobs: null,
+          logprobs: openAILogprobs(request.logprobs === true, logprobs),
           finish_reason: finishReason(last?.done_reason, toolCalls.length > 0),
         },
       ],
@@ -221,9 +250,13 @@ function streamCompletion(
       system_fingerprint: FINGERPRINT,
       ...rest,
     });
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  const chunk = (
+    delta: Record<string, unknown>,
+    finish: string | null = null,
+    logprobs: ReturnType<typeof openAILogprobs> = null,
+  ) =>
     envelope({
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
       // OpenAI puts usage:null on every chunk when usage was asked for.
       ...(includeUsage ? { usage: null } : {}),
     });
@@ -254,7 +287,12 @@ function streamCompletion(
         const thinking = step.value.message?.thinking;
         if (thinking) out += chunk({ reasoning: thinking });
         const content = step.value.message?.content;
-        if (content) out += chunk({ content });
+        if (content)
+          out += chunk(
+            { content },
+            null,
+            openAILogprobs(request.logprobs === true, step.value.logprobs ?? []),
+          );
         const calls = step.value.message?.tool_calls;
         if (calls?.length) {
           out += chunk({ tool_calls: openAIToolCalls(calls, toolCallCount) });

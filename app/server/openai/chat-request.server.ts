@@ -104,6 +104,8 @@ export const chatCompletionRequestSchema = z.looseObject({
     ])
     .optional(),
   user: z.string().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
   reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
 });
 
@@ -127,6 +129,9 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   if (!parsed.success) throw invalidRequestFrom(parsed.error);
   if ((parsed.data.n ?? 1) > 1) {
     throw invalidRequest("n > 1 is not supported: this server returns one choice per request.", "n");
+  }
+  if (parsed.data.top_logprobs != null && parsed.data.logprobs !== true) {
+    throw invalidRequest("top_logprobs needs logprobs: true.", "top_logprobs");
   }
   const choice = parsed.data.tool_choice;
   // Ollama offers tools to the model but cannot make it call one: a forced choice would be silently

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type OllamaGenerateChunk, streamGenerate } from "../ollama/client.server";
+import { type OllamaGenerateChunk, type OllamaLogprob, streamGenerate } from "../ollama/client.server";
 import {
   type CompletionOutcome,
   completionId,
@@ -40,6 +40,7 @@ const completionRequestSchema = z.looseObject({
   n: z.number().int().min(1).max(128).nullable().optional(),
   best_of: z.number().int().min(1).max(20).nullable().optional(),
   echo: z.boolean().nullable().optional(),
+  logprobs: z.number().int().min(0).max(5).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullable().optional(),
   user: z.string().optional(),
@@ -52,6 +53,8 @@ export interface CompletionRequest {
   options: Record<string, unknown>;
   stream: boolean;
   includeUsage: boolean;
+  /** Legacy `logprobs`: how many alternatives per token (0: just the chosen one); undefined: none. */
+  logprobs?: number;
 }
 
 export function parseCompletionRequest(body: unknown): CompletionRequest {
@@ -91,6 +94,7 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
     options,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
+    logprobs: request.logprobs ?? undefined,
   };
 }
 
@@ -107,6 +111,7 @@ export async function createCompletion(
         prompt: request.prompt,
         suffix: request.suffix,
         options: request.options,
+        topLogprobs: request.logprobs,
         stream: request.stream,
         signal,
       }),
@@ -122,10 +127,27 @@ export async function createCompletion(
     model: request.model,
     system_fingerprint: FINGERPRINT,
   };
-  const choice = (text: string, finish: string | null) => ({
+  let offset = 0;
+  /** The legacy shape: parallel arrays, alternatives as {token: logprob} maps, character offsets. */
+  const legacyLogprobs = (entries: OllamaLogprob[]) => {
+    const text_offset: number[] = [];
+    for (const entry of entries) {
+      text_offset.push(offset);
+      offset += entry.token.length;
+    }
+    return {
+      tokens: entries.map((entry) => entry.token),
+      token_logprobs: entries.map((entry) => entry.logprob),
+      top_logprobs: entries.map((entry) =>
+        Object.fromEntries((entry.top_logprobs ?? []).map((top) => [top.token, top.logprob])),
+      ),
+      text_offset,
+    };
+  };
+  const choice = (text: string, finish: string | null, entries: OllamaLogprob[] = []) => ({
     text,
     index: 0,
-    logprobs: null,
+    logprobs: request.logprobs === undefined ? null : legacyLogprobs(entries),
     finish_reason: finish,
   });
   let last: OllamaGenerateChunk | undefined;
@@ -145,9 +167,11 @@ export async function createCompletion(
 
   if (!request.stream) {
     let text = "";
+    const entries: OllamaLogprob[] = [];
     try {
       for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
         text += step.value.response ?? "";
+        entries.push(...(step.value.logprobs ?? []));
         last = step.value;
       }
     } catch (error) {
@@ -157,7 +181,11 @@ export async function createCompletion(
     }
     finish(200);
     return jsonReply(
-      { ...base, choices: [choice(text, finishReason(last?.done_reason, false))], usage: usageOf(last) },
+      {
+        ...base,
+        choices: [choice(text, finishReason(last?.done_reason, false), entries)],
+        usage: usageOf(last),
+      },
       headers,
     );
   }
@@ -167,7 +195,8 @@ export async function createCompletion(
     try {
       for (let step = upstream.first; !step.done; step = await upstream.chunks.next()) {
         last = step.value;
-        if (step.value.response) yield event({ ...base, choices: [choice(step.value.response, null)] });
+        if (step.value.response)
+          yield event({ ...base, choices: [choice(step.value.response, null, step.value.logprobs ?? [])] });
       }
       let end = event({ ...base, choices: [choice("", finishReason(last?.done_reason, false))] });
       if (request.includeUsage) end += event({ ...base, choices: [], usage: usageOf(last) });
