@@ -50,7 +50,9 @@ export default function AdminUser({ loaderData, actionData }: Route.ComponentPro
   const busy = navigation.state === "submitting";
   const limitErrors = result?.intent === "limits" ? result.errors : null;
   const deleteErrors = result?.intent === "delete" ? result.errors : null;
-  const rowErrors = result?.intent === "role" || result?.intent === "disable" ? result.errors : null;
+  // Limits and delete show their errors in their own forms (delete has none for yourself).
+  const ownForm = result?.intent === "limits" || (result?.intent === "delete" && !self);
+  const pageErrors = result && !ownForm ? result.errors : null;
 
   return (
     <div className="flex max-w-3xl flex-col gap-8">
@@ -65,7 +67,9 @@ export default function AdminUser({ loaderData, actionData }: Route.ComponentPro
       </div>
 
       {result?.notice ? <Notice>{result.notice}</Notice> : null}
-      <FormError errors={rowErrors?.form} />
+      <FormError
+        errors={pageErrors ? Object.values(pageErrors).flatMap((errors) => errors ?? []) : undefined}
+      />
 
       <dl className="grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
         <dt className="text-zinc-500">Name</dt>

@@ -55,8 +55,9 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
   const { users, total, page, pages, q, selfId, allowSignup, deleted } = loaderData;
   const navigation = useNavigation();
   const result = actionData as UserActionData | undefined;
-  // Row actions answer here only without JavaScript; with it, the row's fetcher shows its own error.
-  const rowError = result && (result.intent === "role" || result.intent === "disable") ? result : null;
+  // Without JavaScript every action answers here; the create form shows its own errors. With
+  // JavaScript the row buttons' fetchers show theirs in the row.
+  const pageErrors = result && result.intent !== "create" ? result.errors : null;
   const createErrors = result?.intent === "create" ? result.errors : null;
 
   return (
@@ -91,10 +92,9 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
 
       {deleted ? <Notice>{deleted} and everything they owned were deleted.</Notice> : null}
       {result?.notice ? <Notice>{result.notice}</Notice> : null}
-      {rowError?.errors?.form ? <FormError errors={rowError.errors.form} /> : null}
-      {result?.intent === "signup" ? (
-        <FormError errors={result.errors?.form ?? result.errors?.allowSignup} />
-      ) : null}
+      <FormError
+        errors={pageErrors ? Object.values(pageErrors).flatMap((errors) => errors ?? []) : undefined}
+      />
       {result?.created ? <CreatedUser created={result.created} /> : null}
 
       <section className="flex flex-col gap-2">
