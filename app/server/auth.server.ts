@@ -371,22 +371,32 @@ export const CHANGE_PASSWORD_PATH = "/settings/password";
 
 export async function requireUser(request: Request): Promise<SessionUser> {
   const user = await getUser(request);
-  const url = new URL(request.url);
-  if (!user) throw redirect(`/login?${new URLSearchParams({ redirectTo: url.pathname + url.search })}`);
-  requirePasswordChosen(user, url);
+  if (!user) throw redirect(`/login?${new URLSearchParams({ redirectTo: pageOf(request).href })}`);
+  requirePasswordChosen(user, request);
   return user;
+}
+
+/**
+ * The page a request is for: loaders see data requests as `/path.data?…&_routes=…` (or
+ * `/_root.data`), which must neither be compared with page paths nor end up in a redirectTo.
+ */
+export function pageOf(request: Request) {
+  const url = new URL(request.url);
+  const pathname = url.pathname === "/_root.data" ? "/" : url.pathname.replace(/\.data$/, "");
+  url.searchParams.delete("_routes");
+  const search = url.searchParams.toString();
+  return { pathname, href: pathname + (search ? `?${search}` : "") };
 }
 
 /**
  * An account an administrator created with a one-time password can do nothing but choose its own
  * password (the admin saw the one-time password, so it is not the user's secret yet).
  */
-export function requirePasswordChosen(user: SessionUser, url: URL) {
-  if (user.mustChangePassword && url.pathname !== CHANGE_PASSWORD_PATH) {
-    throw redirect(
-      `${CHANGE_PASSWORD_PATH}?${new URLSearchParams({ redirectTo: url.pathname + url.search })}`,
-    );
-  }
+export function requirePasswordChosen(user: SessionUser, request: Request) {
+  if (!user.mustChangePassword) return;
+  const page = pageOf(request);
+  if (page.pathname === CHANGE_PASSWORD_PATH) return;
+  throw redirect(`${CHANGE_PASSWORD_PATH}?${new URLSearchParams({ redirectTo: page.href })}`);
 }
 
 export async function requireAdmin(request: Request): Promise<SessionUser> {

@@ -456,6 +456,10 @@ describe("creating users and the sign-up switch", () => {
     }
     const form = await user.get("/settings/password");
     expect(form.status).toBe(200);
+    // Client-side navigation asks for the page's data; it must not be sent round in circles.
+    expect((await user.get("/settings/password.data?redirectTo=%2F")).status).toBe(200);
+    const chatData = await user.get("/chat.data?_routes=root");
+    expect(await chatData.text()).toContain('"/settings/password?redirectTo=%2Fchat"');
     expect(await form.text()).toContain('data-testid="must-change"');
 
     const mismatch = await user.post("/settings/password", {
