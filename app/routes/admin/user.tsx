@@ -133,7 +133,7 @@ export default function AdminUser({ loaderData, actionData }: Route.ComponentPro
 
       {self ? null : (
         <section
-          className="flex flex-col gap-3 rounded border border-red-300 p-4 dark:border-red-900"
+          className="flex flex-col gap-3 rounded border border-red-300 p-4 wrap-anywhere dark:border-red-900"
           aria-labelledby="delete-heading"
         >
           <h2 id="delete-heading" className="text-lg font-semibold text-red-700 dark:text-red-300">
@@ -144,7 +144,7 @@ export default function AdminUser({ loaderData, actionData }: Route.ComponentPro
             {plural(owned.messages, "message")}, {plural(owned.apiKeys, "API key")} and{" "}
             {plural(owned.usageRows, "usage row")}. It cannot be undone.
           </p>
-          <Form method="post" className="flex flex-wrap items-end gap-3" noValidate>
+          <Form method="post" className="flex max-w-md flex-col gap-3" noValidate>
             <input type="hidden" name="intent" value="delete" />
             <Field
               label={`Type ${user.email} to confirm`}
@@ -155,7 +155,7 @@ export default function AdminUser({ loaderData, actionData }: Route.ComponentPro
             <button
               type="submit"
               disabled={busy}
-              className="rounded bg-red-600 px-3 py-2 font-medium text-white hover:bg-red-500 disabled:opacity-60"
+              className="self-start rounded bg-red-600 px-3 py-2 font-medium text-white hover:bg-red-500 disabled:opacity-60"
             >
               Delete user and their data
             </button>

@@ -113,10 +113,10 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
                   <th className="px-3 py-2">Email / name</th>
                   <th className="px-3 py-2">Role · status</th>
                   <th className="px-3 py-2">Created</th>
-                  <th className="px-3 py-2">Last seen</th>
+                  <th className="px-3 py-2">Last seen (UTC)</th>
                   <th className="px-3 py-2">Sign-in</th>
                   <th className="px-3 py-2 text-right">Chats</th>
-                  <th className="px-3 py-2 text-right">Tokens this month</th>
+                  <th className="px-3 py-2 text-right">Tokens (month)</th>
                   <th className="px-3 py-2">Actions</th>
                 </tr>
               </thead>
@@ -128,13 +128,13 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
                     data-testid="user-row"
                     data-email={user.email}
                   >
-                    <td className="px-3 py-2">
+                    <td className="min-w-48 px-3 py-2">
                       <Link to={`/admin/users/${user.id}`} className={`${linkClass} break-all`}>
                         {user.email}
                       </Link>
                       <div className="text-zinc-500">{user.name ?? "—"}</div>
                     </td>
-                    <td className="px-3 py-2">
+                    <td className="min-w-28 px-3 py-2">
                       <StatusBadge role={user.role} disabled={user.disabled} />
                       {user.mustChangePassword ? (
                         <div className="mt-1 text-xs text-amber-700 dark:text-amber-300">
@@ -142,8 +142,12 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
                         </div>
                       ) : null}
                     </td>
-                    <td className="whitespace-nowrap px-3 py-2">{when(user.createdAt)}</td>
-                    <td className="whitespace-nowrap px-3 py-2">{when(user.lastSeenAt) ?? "never"}</td>
+                    <td className="whitespace-nowrap px-3 py-2" title={when(user.createdAt) ?? undefined}>
+                      {when(user.createdAt)?.slice(0, 10)}
+                    </td>
+                    <td className="whitespace-nowrap px-3 py-2">
+                      {when(user.lastSeenAt)?.replace(" UTC", "") ?? "never"}
+                    </td>
                     <td className="px-3 py-2" data-testid="sign-in-methods">
                       {user.signInMethods.join(", ") || "none"}
                     </td>
