@@ -13,7 +13,7 @@ import "./app.css";
 import { AppHeader } from "./components/app-header";
 import { useNonce } from "./components/nonce";
 import { isTheme, type Theme } from "./lib/theme";
-import { getUser } from "./server/auth.server";
+import { getUser, requirePasswordChosen } from "./server/auth.server";
 import { boot } from "./server/boot.server";
 import { guardRequest } from "./server/http/request-guard.server";
 import { getTheme } from "./server/theme.server";
@@ -32,6 +32,8 @@ export const middleware: Route.MiddlewareFunction[] = [
 
 export async function loader({ request }: Route.LoaderArgs) {
   const [user, theme] = await Promise.all([getUser(request), getTheme(request)]);
+  // Pages that only look at the user (the start page) must not skip choosing a password either.
+  if (user) requirePasswordChosen(user, request);
   return { user, theme };
 }
 

@@ -8,6 +8,7 @@ export default [
   route("auth/:provider", "routes/auth/oauth.tsx"),
   route("auth/:provider/callback", "routes/auth/oauth-callback.tsx"),
   route("settings", "routes/settings/account.tsx"),
+  route("settings/password", "routes/settings/password.tsx"),
   route("settings/chat", "routes/settings/chat.tsx"),
   route("settings/keys", "routes/settings/keys.tsx"),
   route("settings/usage", "routes/settings/usage.tsx"),
@@ -19,6 +20,9 @@ export default [
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
   // Administration: every loader and action calls requireAdminPage / requireAdminAction itself.
   route("admin", "routes/admin/layout.tsx", [
+    index("routes/admin/overview.tsx"),
+    route("users", "routes/admin/users.tsx"),
+    route("users/:userId", "routes/admin/user.tsx"),
     route("models", "routes/admin/models.tsx"),
     route("models/pull-events", "routes/admin/pull-events.ts"),
     // The rest of the path is the model's name, which may contain "/" (hf.co/user/repo:tag).

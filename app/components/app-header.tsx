@@ -12,7 +12,10 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
   const location = useLocation();
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
-      <nav className="mx-auto flex max-w-5xl items-center gap-4 px-4 py-3 text-sm" aria-label="Main">
+      <nav
+        className="mx-auto flex max-w-5xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 text-sm"
+        aria-label="Main"
+      >
         <Link to="/" className="mr-auto text-base font-semibold">
           CustomChatAI
         </Link>

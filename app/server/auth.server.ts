@@ -10,6 +10,7 @@ import {
   normaliseEmail,
   type SignupInput,
 } from "~/lib/account-schemas";
+import { signupAllowed } from "./admin/signup-setting.server";
 import { db } from "./db.server";
 import { env } from "./env.server";
 import { signInUnavailable } from "./http/unavailable.server";
@@ -23,14 +24,24 @@ export interface SessionUser {
   email: string;
   name: string | null;
   role: Role;
+  /** Created by an administrator with a one-time password that has not been replaced yet. */
+  mustChangePassword: boolean;
 }
-const sessionUserSelect = { id: true, email: true, name: true, role: true, disabledAt: true } as const;
+const sessionUserSelect = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  disabledAt: true,
+  mustChangePassword: true,
+} as const;
 
 /** Serialises signups so that exactly one of several racing first signups becomes ADMIN. */
 const SIGNUP_LOCK_KEY = 7_201_115;
 
 // OWASP's argon2id baseline (19 MiB, 2 passes); @node-rs/argon2 defaults to argon2id.
-const hashOptions = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+export const PASSWORD_HASH_OPTIONS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+const hashOptions = PASSWORD_HASH_OPTIONS;
 let dummyHash: Promise<string> | undefined;
 
 export class FormError extends Error {
@@ -48,6 +59,13 @@ export class TooManyAttemptsError extends Error {
   }
 }
 
+/** Open sign-up is off (ALLOW_SIGNUP or the admin switch) and this would have created an account. */
+export class SignupClosedError extends Error {
+  constructor() {
+    super("Sign-up is closed on this instance. Ask an administrator for an account.");
+  }
+}
+
 export class TooManySignupsError extends Error {
   constructor(public retryAfterSeconds: number) {
     super(`Too many accounts were created from your network. Try again in ${formatWait(retryAfterSeconds)}.`);
@@ -62,15 +80,22 @@ function formatWait(seconds: number) {
 
 /**
  * Runs `work` in a transaction holding the signup lock. Every path that creates users goes through
- * here (password signup, OAuth), so `newUserRole` — ADMIN only while no user exists — is decided
- * with no other signup in flight, and exactly one of several racing first signups becomes ADMIN.
+ * here (password signup, OAuth, an administrator), so `newUserRole` — ADMIN only while no user
+ * exists — is decided with no other signup in flight, and exactly one of several racing first
+ * signups becomes ADMIN. For a self-service sign-up it throws SignupClosedError while sign-up is
+ * switched off, except for the very first account.
  */
-function withSignupLock<T>(
+export function withSignupLock<T>(
   work: (tx: Prisma.TransactionClient, newUserRole: () => Promise<Role>) => Promise<T>,
+  { selfService }: { selfService: boolean },
 ): Promise<T> {
   return db().$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNUP_LOCK_KEY})`;
-    const newUserRole = async () => ((await tx.user.findFirst({ select: { id: true } })) ? "USER" : "ADMIN");
+    const newUserRole = async (): Promise<Role> => {
+      if (!(await tx.user.findFirst({ select: { id: true } }))) return "ADMIN";
+      if (selfService && !(await signupAllowed(tx))) throw new SignupClosedError();
+      return "USER";
+    };
     return work(tx, newUserRole);
   });
 }
@@ -78,18 +103,21 @@ function withSignupLock<T>(
 export async function createUserWithPassword(input: SignupInput): Promise<SessionUser> {
   const passwordHash = await hash(input.password, hashOptions);
   try {
-    return await withSignupLock(async (tx, newUserRole) =>
-      tx.user.create({
-        data: {
-          email: normaliseEmail(input.email),
-          name: input.name || null,
-          passwordHash,
-          role: await newUserRole(),
-        },
-        select: { id: true, email: true, name: true, role: true },
-      }),
+    return await withSignupLock(
+      async (tx, newUserRole) =>
+        tx.user.create({
+          data: {
+            email: normaliseEmail(input.email),
+            name: input.name || null,
+            passwordHash,
+            role: await newUserRole(),
+          },
+          select: { id: true, email: true, name: true, role: true, mustChangePassword: true },
+        }),
+      { selfService: true },
     );
   } catch (error) {
+    if (error instanceof SignupClosedError) throw new FormError({ form: [error.message] }, 403);
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
       throw new FormError({ email: ["An account with this email already exists. Sign in instead."] }, 409);
     }
@@ -106,7 +134,7 @@ export interface OAuthIdentity {
   name: string | null;
 }
 
-export type OAuthRefusal = "disabled" | "email-unverified" | "no-verified-email";
+export type OAuthRefusal = "disabled" | "email-unverified" | "no-verified-email" | "signup-closed";
 
 /** The identity was fine but our account rules refuse it; nothing was written. */
 export class OAuthSignInError extends Error {
@@ -133,39 +161,61 @@ export async function signInWithOAuth(identity: OAuthIdentity): Promise<SessionU
   if (connected) return enabledUser(connected.user);
 
   const email = identity.email ? normaliseEmail(identity.email) : null;
-  const { user, outcome } = await withSignupLock(async (tx, newUserRole) => {
-    // Checked again under the lock: a concurrent callback for the same identity may have won.
-    const raced = await tx.connection.findUnique({
-      where: connectionWhere,
-      select: { user: { select: sessionUserSelect } },
-    });
-    if (raced) return { user: raced.user, outcome: "connected" };
-    const existing = email ? await tx.user.findUnique({ where: { email }, select: sessionUserSelect }) : null;
-    if (existing) {
-      if (!identity.emailVerified) throw new OAuthSignInError("email-unverified");
-      if (existing.disabledAt) throw new OAuthSignInError("disabled");
-      await tx.connection.create({ data: { provider, providerId, userId: existing.id } });
-      return { user: existing, outcome: "linked" };
-    }
-    if (!email || !identity.emailVerified) throw new OAuthSignInError("no-verified-email");
-    const created = await tx.user.create({
-      data: {
-        email,
-        name: identity.name?.trim().slice(0, 100) || null,
-        role: await newUserRole(),
-        connections: { create: { provider, providerId } },
-      },
-      select: sessionUserSelect,
-    });
-    return { user: created, outcome: "created" };
-  });
+  const { user, outcome } = await withSignupLock(
+    async (tx, newUserRole) => {
+      // Checked again under the lock: a concurrent callback for the same identity may have won.
+      const raced = await tx.connection.findUnique({
+        where: connectionWhere,
+        select: { user: { select: sessionUserSelect } },
+      });
+      if (raced) return { user: raced.user, outcome: "connected" };
+      const existing = email
+        ? await tx.user.findUnique({ where: { email }, select: sessionUserSelect })
+        : null;
+      if (existing) {
+        if (!identity.emailVerified) throw new OAuthSignInError("email-unverified");
+        if (existing.disabledAt) throw new OAuthSignInError("disabled");
+        await tx.connection.create({ data: { provider, providerId, userId: existing.id } });
+        return { user: existing, outcome: "linked" };
+      }
+      if (!email || !identity.emailVerified) throw new OAuthSignInError("no-verified-email");
+      let role: Role;
+      try {
+        // A first OAuth sign-in that creates an account is a sign-up.
+        role = await newUserRole();
+      } catch (error) {
+        throw error instanceof SignupClosedError ? new OAuthSignInError("signup-closed") : error;
+      }
+      const created = await tx.user.create({
+        data: {
+          email,
+          name: identity.name?.trim().slice(0, 100) || null,
+          role,
+          connections: { create: { provider, providerId } },
+        },
+        select: sessionUserSelect,
+      });
+      return { user: created, outcome: "created" };
+    },
+    { selfService: true },
+  );
   if (outcome !== "connected") log.info(`oauth account ${outcome}`, { provider, userId: user.id });
   return enabledUser(user);
 }
 
 function enabledUser(user: SessionUser & { disabledAt: Date | null }): SessionUser {
   if (user.disabledAt) throw new OAuthSignInError("disabled");
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  return sessionUserOf(user);
+}
+
+function sessionUserOf(user: SessionUser): SessionUser {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    mustChangePassword: user.mustChangePassword,
+  };
 }
 
 let limiters: ReturnType<typeof createLoginLimiters> | undefined;
@@ -219,7 +269,7 @@ export async function verifyLogin(input: LoginInput, ip: string): Promise<Sessio
   // The right password: this account's failures from here are forgiven, and the address gets its
   // reserved point back (its earlier failures still count against spraying).
   await Promise.all([limiters.byEmailAndIp.delete(emailIpKey), limiters.byIp.reward(ip, 1)]);
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  return sessionUserOf(user);
 }
 
 /**
@@ -287,16 +337,66 @@ async function lookUpUser(request: Request): Promise<SessionUser | null> {
   const user = await db().user.findUnique({ where: { id: session.userId }, select: sessionUserSelect });
   // Checked on every request, so disabling a user locks them out at once on every replica.
   if (!user || user.disabledAt) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  touchLastSeen(user.id);
+  return sessionUserOf(user);
+}
+
+/**
+ * "Last seen" for the admin user list: written at most once per LAST_SEEN_EVERY_MS per user per
+ * process, and the update itself skips rows another replica touched recently, so a busy user costs
+ * one small write every few minutes, never one per request.
+ */
+const LAST_SEEN_EVERY_MS = 5 * 60_000;
+const lastSeenWritten = new Map<string, number>();
+
+function touchLastSeen(userId: string) {
+  const now = Date.now();
+  if (now - (lastSeenWritten.get(userId) ?? 0) < LAST_SEEN_EVERY_MS) return;
+  lastSeenWritten.set(userId, now);
+  if (lastSeenWritten.size > 10_000) {
+    for (const [id, at] of lastSeenWritten) if (now - at >= LAST_SEEN_EVERY_MS) lastSeenWritten.delete(id);
+  }
+  const threshold = new Date(now - LAST_SEEN_EVERY_MS);
+  db()
+    .user.updateMany({
+      where: { id: userId, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: threshold } }] },
+      data: { lastSeenAt: new Date(now) },
+    })
+    .catch((error) => log.warn("could not record last seen", { userId, error: String(error) }));
 }
 
 export { safeRedirectPath } from "./http/redirect.server";
 
+export const CHANGE_PASSWORD_PATH = "/settings/password";
+
 export async function requireUser(request: Request): Promise<SessionUser> {
   const user = await getUser(request);
-  if (user) return user;
+  if (!user) throw redirect(`/login?${new URLSearchParams({ redirectTo: pageOf(request).href })}`);
+  requirePasswordChosen(user, request);
+  return user;
+}
+
+/**
+ * The page a request is for: loaders see data requests as `/path.data?…&_routes=…` (or
+ * `/_root.data`), which must neither be compared with page paths nor end up in a redirectTo.
+ */
+export function pageOf(request: Request) {
   const url = new URL(request.url);
-  throw redirect(`/login?${new URLSearchParams({ redirectTo: url.pathname + url.search })}`);
+  const pathname = url.pathname === "/_root.data" ? "/" : url.pathname.replace(/\.data$/, "");
+  url.searchParams.delete("_routes");
+  const search = url.searchParams.toString();
+  return { pathname, href: pathname + (search ? `?${search}` : "") };
+}
+
+/**
+ * An account an administrator created with a one-time password can do nothing but choose its own
+ * password (the admin saw the one-time password, so it is not the user's secret yet).
+ */
+export function requirePasswordChosen(user: SessionUser, request: Request) {
+  if (!user.mustChangePassword) return;
+  const page = pageOf(request);
+  if (page.pathname === CHANGE_PASSWORD_PATH) return;
+  throw redirect(`${CHANGE_PASSWORD_PATH}?${new URLSearchParams({ redirectTo: page.href })}`);
 }
 
 export async function requireAdmin(request: Request): Promise<SessionUser> {
@@ -312,6 +412,38 @@ export async function requireAnonymous(request: Request) {
 export async function setUserRole(email: string, role: Role) {
   const updated = await db().user.updateMany({ where: { email: normaliseEmail(email) }, data: { role } });
   return updated.count === 1;
+}
+
+/**
+ * Replaces the user's password after checking the current one, clears the one-time-password flag
+ * and signs them out everywhere (the caller starts a fresh session for this browser).
+ */
+let passwordChangeLimiter: RateLimiterAbstract | undefined;
+
+export async function changePassword(userId: string, currentPassword: string, newPassword: string) {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
+  if (!user?.passwordHash) {
+    throw new FormError({ form: ["This account signs in with an OAuth provider and has no password."] }, 409);
+  }
+  // A stolen session must not become a way to guess the password: the same budget as sign-in.
+  passwordChangeLimiter ??= createLimiter({
+    keyPrefix: "password-change-fail:user",
+    points: env().LOGIN_MAX_FAILURES,
+    duration: env().LOGIN_BLOCK_SECONDS,
+    unavailable: signInUnavailable,
+  });
+  await reserveAttempt([[passwordChangeLimiter, userId]]);
+  if (!(await verify(user.passwordHash, currentPassword))) {
+    throw new FormError({ currentPassword: ["That is not your current password."] }, 400);
+  }
+  await passwordChangeLimiter.delete(userId);
+  const passwordHash = await hash(newPassword, hashOptions);
+  await db().user.update({
+    where: { id: userId },
+    data: { passwordHash, mustChangePassword: false },
+    select: { id: true },
+  });
+  await revokeAllSessions(userId);
 }
 
 export async function setUserDisabled(userId: string, disabled: boolean) {

@@ -91,6 +91,9 @@ export const envSchema = z
     LOGIN_MAX_FAILURES_PER_IP: integer(50, 1, 100_000),
     LOGIN_BLOCK_SECONDS: integer(900, 1, 86_400),
     SIGNUP_MAX_PER_IP: integer(20, 1, 1_000_000),
+    // Whether anyone may create an account (password or OAuth). The default for the switch on
+    // /admin/users, which overrides it once used; the very first account can always be created.
+    ALLOW_SIGNUP: booleanFlag(true),
     GOOGLE_CLIENT_ID: optionalString,
     GOOGLE_CLIENT_SECRET: optionalString,
     GITHUB_CLIENT_ID: optionalString,

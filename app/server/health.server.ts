@@ -9,6 +9,8 @@ export interface CheckResult {
   status: CheckStatus;
   latencyMs: number;
   error?: string;
+  /** What the service reported about itself (Ollama's /api/version). */
+  version?: string;
 }
 type Capability = "ok" | "unavailable";
 export interface Capabilities {
@@ -56,7 +58,13 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
   const started = performance.now();
   try {
     const outcome = await check();
-    return { status: outcome === "disabled" ? "disabled" : "ok", latencyMs: elapsed(started) };
+    const version =
+      typeof outcome === "object" && outcome && "version" in outcome ? outcome.version : undefined;
+    return {
+      status: outcome === "disabled" ? "disabled" : "ok",
+      latencyMs: elapsed(started),
+      ...(typeof version === "string" ? { version } : {}),
+    };
   } catch (error) {
     return {
       status: "error",
@@ -72,8 +80,12 @@ function elapsed(started: number) {
 
 async function checkOllama() {
   const response = await ollamaRequest("/api/version", { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
-  await response.body.dump();
-  if (!isOk(response)) throw new Error(`ollama answered ${response.statusCode}`);
+  if (!isOk(response)) {
+    await response.body.dump();
+    throw new Error(`ollama answered ${response.statusCode}`);
+  }
+  const body = (await response.body.json().catch(() => null)) as { version?: unknown } | null;
+  return { version: typeof body?.version === "string" ? body.version.slice(0, 50) : undefined };
 }
 
 /** What works, given the checks (README, "When a dependency is away"). */

@@ -257,6 +257,10 @@ export function describeOAuthFailure(reason: string | null, provider: string | n
       status: 409,
       message: `An account with this email already exists, but ${label} has not verified the address, so it was not linked. Log in with your password, or verify the email with ${label} and try again.`,
     },
+    "signup-closed": {
+      status: 403,
+      message: `There is no account for this ${label} identity, and new accounts can only be created by an administrator.`,
+    },
     "no-verified-email": {
       status: 400,
       message: `${label} did not share a verified email address. Verify your email with ${label} and try again.`,

@@ -186,6 +186,10 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
     expect(page).toMatch(/<title>\d+% · Models/);
     expect(page).toContain('data-status="running"');
     expect(page).toContain("Refresh");
+    // The overview on either replica lists it among running pulls.
+    const overview = await (await adminOnA.get("/admin")).text();
+    const pulls = overview.match(/data-testid="running-pulls"[\s\S]*?<\/ul>/)?.[0] ?? overview.slice(0, 0);
+    expect(pulls.replace(/<!-- -->/g, "")).toMatch(/slowpoke<\/a> — \d+ %/);
 
     // Cancel on B: A, which owns the Ollama request, closes it.
     expect((await adminOnB.post("/admin/models", { intent: "cancel", name: "slowpoke" })).status).toBe(302);

@@ -4,6 +4,7 @@ import { OAuthButtons } from "~/components/oauth-buttons";
 import {
   FormError as AccountError,
   authenticateWithPassword,
+  CHANGE_PASSWORD_PATH,
   requireAnonymous,
   safeRedirectPath,
   TooManyAttemptsError,
@@ -43,7 +44,12 @@ export async function action({ request, context }: Route.ActionArgs) {
       ip,
       userAgent: request.headers.get("user-agent") ?? undefined,
     });
-    throw redirect(safeRedirectPath(form.get("redirectTo")), { headers: { "Set-Cookie": cookie } });
+    const to = safeRedirectPath(form.get("redirectTo"));
+    // An account with a one-time password goes straight to choosing its own.
+    const target = user.mustChangePassword
+      ? `${CHANGE_PASSWORD_PATH}?${new URLSearchParams({ redirectTo: to })}`
+      : to;
+    throw redirect(target, { headers: { "Set-Cookie": cookie } });
   } catch (error) {
     if (error instanceof TooManyAttemptsError) {
       return data(

@@ -2,6 +2,7 @@ import { data, Form, Link, redirect, useNavigation, useSearchParams } from "reac
 import { Field, FormError, SubmitButton } from "~/components/form";
 import { OAuthButtons } from "~/components/oauth-buttons";
 import { fieldErrorsOf, signupSchema } from "~/lib/account-schemas";
+import { signupOpen } from "~/server/admin/signup-setting.server";
 import {
   FormError as AccountError,
   createUserWithPassword,
@@ -25,7 +26,9 @@ export const headers: Route.HeadersFunction = ({ actionHeaders }) => {
 
 export async function loader({ request }: Route.LoaderArgs) {
   await requireAnonymous(request);
-  return { providers: enabledOAuthProviders() };
+  const open = await signupOpen();
+  // Closed: say so with a 403 and offer no form (the action refuses anyway, inside the signup lock).
+  return data({ providers: enabledOAuthProviders(), open }, { status: open ? 200 : 403 });
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -64,6 +67,20 @@ export default function Signup({ loaderData, actionData }: Route.ComponentProps)
   const [searchParams] = useSearchParams();
   const redirectTo = searchParams.get("redirectTo") ?? "/";
   const errors = actionData?.fieldErrors;
+  if (!loaderData.open) {
+    return (
+      <div className="mx-auto max-w-sm">
+        <h1 className="mb-6 text-2xl font-semibold">Sign-up is closed</h1>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="signup-closed">
+          New accounts on this instance are created by an administrator. If you have one,{" "}
+          <Link to="/login" className="text-indigo-600 underline dark:text-indigo-400">
+            log in
+          </Link>
+          .
+        </p>
+      </div>
+    );
+  }
   return (
     <div className="mx-auto max-w-sm">
       <h1 className="mb-6 text-2xl font-semibold">Create your account</h1>

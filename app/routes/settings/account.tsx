@@ -46,6 +46,10 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
         ·{" "}
         <Link to="/settings/usage" className="text-indigo-600 underline dark:text-indigo-400">
           API usage
+        </Link>{" "}
+        ·{" "}
+        <Link to="/settings/password" className="text-indigo-600 underline dark:text-indigo-400">
+          Change password
         </Link>
       </p>
       <section>

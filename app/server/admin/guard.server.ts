@@ -1,5 +1,5 @@
 import { redirect } from "react-router";
-import { getUser, type SessionUser } from "../auth.server";
+import { getUser, pageOf, requirePasswordChosen, type SessionUser } from "../auth.server";
 
 /**
  * Guards for everything under /admin, called on the first line of every admin loader and action
@@ -24,7 +24,7 @@ export async function requireAdminAction(request: Request): Promise<SessionUser>
 
 async function signedIn(request: Request) {
   const user = await getUser(request);
-  if (user) return user;
-  const url = new URL(request.url);
-  throw redirect(`/login?${new URLSearchParams({ redirectTo: url.pathname + url.search })}`);
+  if (!user) throw redirect(`/login?${new URLSearchParams({ redirectTo: pageOf(request).href })}`);
+  requirePasswordChosen(user, request);
+  return user;
 }

@@ -96,6 +96,8 @@ export async function setApiKeyLimits(
 export interface ApiLimits {
   /** Requests admitted per `windowMs`, for this key. */
   requests: number;
+  /** The admin's override of the user's requests per `windowMs` across all keys; null = derived. */
+  userRequests: number | null;
   windowMs: number;
   /** Tokens per minute for this key; null = no token limit. */
   tokensPerMinute: number | null;
@@ -117,7 +119,7 @@ interface KeyRecord {
   allowedModels: string[];
   rateLimitRequests: number | null;
   rateLimitTokensPerMinute: number | null;
-  user: { disabledAt: Date | null };
+  user: { disabledAt: Date | null; rateLimitRequests: number | null };
 }
 
 /**
@@ -141,6 +143,13 @@ let generation = 0;
 
 function forgetCachedKey(keyId: string) {
   for (const [hash, entry] of cache) if (entry.record.id === keyId) cache.delete(hash);
+  inFlight.clear();
+  generation++;
+}
+
+/** A user was disabled, deleted or given new limits: this replica forgets their keys at once. */
+export function forgetUserKeys(userId: string) {
+  for (const [hash, entry] of cache) if (entry.record.userId === userId) cache.delete(hash);
   inFlight.clear();
   generation++;
 }
@@ -173,7 +182,7 @@ async function lookUpKey(hash: string): Promise<KeyRecord | null> {
       allowedModels: true,
       rateLimitRequests: true,
       rateLimitTokensPerMinute: true,
-      user: { select: { disabledAt: true } },
+      user: { select: { disabledAt: true, rateLimitRequests: true } },
     },
   });
   if (!record) {
@@ -237,7 +246,9 @@ export async function requireApiKey(header: string | null): Promise<ApiPrincipal
     keyId: record.id,
     allowedModels: record.allowedModels,
     limits: {
-      requests: record.rateLimitRequests ?? RATE_LIMIT_REQUESTS,
+      // A user-level override also lifts (or lowers) the per-key default for the user's keys.
+      requests: record.rateLimitRequests ?? record.user.rateLimitRequests ?? RATE_LIMIT_REQUESTS,
+      userRequests: record.user.rateLimitRequests,
       windowMs: RATE_LIMIT_WINDOW,
       tokensPerMinute: record.rateLimitTokensPerMinute ?? (RATE_LIMIT_TOKENS_PER_MINUTE || null),
     },

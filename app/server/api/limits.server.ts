@@ -9,8 +9,8 @@ import type { ApiPrincipal } from "./keys.server";
  * API rate limits (rate-limiter-flexible, in Redis shared by every replica; while Redis cannot be
  * reached every call is refused with a retryable 503, never admitted uncounted):
  * - requests: per key (RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW, or the key's admin override) and
- *   per user across all their keys (the larger of the default and the key's override), so making
- *   more keys does not multiply a user's allowance. Fixed windows, rounded up to whole seconds.
+ *   per user across all their keys (the user's admin override, else the larger of the default and
+ *   the key's override), so making more keys does not multiply a user's allowance. Fixed windows, rounded up to whole seconds.
  * - tokens: per key per minute when a limit applies. Charged with Ollama's actual counts after the
  *   call (chargeTokens); a request is refused while the minute's tokens are already used up, so one
  *   call may overshoot by its own size, never more.
@@ -86,7 +86,7 @@ export async function consumeRequest(principal: ApiPrincipal): Promise<RateLimit
   // refused call is in flight (one round trip) its point still counts for the user, so under a
   // flood from a key with a lower override, a sibling key can meet the user limit a little early;
   // and a point given back just after the window rolled over lends the new window one request.
-  const userPoints = Math.max(env().RATE_LIMIT_REQUESTS, requests);
+  const userPoints = principal.limits.userRequests ?? Math.max(env().RATE_LIMIT_REQUESTS, requests);
   const userLimiter = limiter("user", userPoints, seconds);
   const [byKey, byUser] = await Promise.all([
     consume(limiter("key", requests, seconds), principal.keyId),
