@@ -18,7 +18,11 @@ export default [
   ]),
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
   // Administration: every loader and action calls requireAdminPage / requireAdminAction itself.
-  route("admin", "routes/admin/layout.tsx", []),
+  route("admin", "routes/admin/layout.tsx", [
+    route("usage", "routes/admin/usage.tsx"),
+    route("usage.csv", "routes/admin/usage-csv.ts"),
+    route("audit", "routes/admin/audit.tsx"),
+  ]),
   route("search", "routes/chat/search.tsx"),
   route("chat/export", "routes/chat/export-all.ts"),
   route("chat/:id/export", "routes/chat/export.ts"),
