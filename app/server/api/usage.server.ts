@@ -296,15 +296,16 @@ async function pruneIfDue() {
   if (now - lastPrune < PRUNE_EVERY_MS) return;
   lastPrune = now;
   const { USAGE_RETENTION_DAYS, USAGE_DAILY_RETENTION_DAYS } = env();
+  const dailyCutoff = new Date(now - USAGE_DAILY_RETENTION_DAYS * 86_400_000);
+  // The admin roll-ups follow the same retention; a month goes once all of it is past.
+  const monthCutoff = new Date(Date.UTC(dailyCutoff.getUTCFullYear(), dailyCutoff.getUTCMonth() - 1, 1));
   try {
-    const events = await db().usageEvent.deleteMany({
-      where: { at: { lt: new Date(now - USAGE_RETENTION_DAYS * 86_400_000) } },
-    });
-    const dailyCutoff = new Date(now - USAGE_DAILY_RETENTION_DAYS * 86_400_000);
-    const days = await db().usageDaily.deleteMany({ where: { day: { lt: dailyCutoff } } });
-    // The admin roll-ups follow the same retention; a month goes once all of it is past.
-    const monthCutoff = new Date(Date.UTC(dailyCutoff.getUTCFullYear(), dailyCutoff.getUTCMonth() - 1, 1));
-    await db().$transaction([
+    // One transaction, so readers never see one table pruned and another not yet.
+    const [events, days] = await db().$transaction([
+      db().usageEvent.deleteMany({
+        where: { at: { lt: new Date(now - USAGE_RETENTION_DAYS * 86_400_000) } },
+      }),
+      db().usageDaily.deleteMany({ where: { day: { lt: dailyCutoff } } }),
       db().usageModelDaily.deleteMany({ where: { day: { lt: dailyCutoff } } }),
       db().usageUserDaily.deleteMany({ where: { day: { lt: dailyCutoff } } }),
       db().usageUserMonthly.deleteMany({ where: { month: { lte: monthCutoff } } }),

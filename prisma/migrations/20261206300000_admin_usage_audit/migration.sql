@@ -108,7 +108,7 @@ SELECT "day", 'api', "user_id", sum("requests"), sum("errors"), sum("prompt_toke
 FROM "usage_daily" GROUP BY "day", "user_id";
 
 CREATE TEMPORARY TABLE "chat_replies" AS
-SELECT ("m"."created_at" AT TIME ZONE 'UTC')::date AS "day", "c"."user_id", coalesce("m"."model", "c"."model") AS "model",
+SELECT "m"."created_at"::date AS "day", "c"."user_id", coalesce("m"."model", "c"."model") AS "model",
        ("m"."status" = 'failed') AS "failed", coalesce("m"."prompt_tokens", 0) AS "prompt_tokens",
        coalesce("m"."completion_tokens", 0) AS "completion_tokens", coalesce("m"."total_ms", 0) AS "total_ms"
 FROM "messages" "m" JOIN "chats" "c" ON "c"."id" = "m"."chat_id"
