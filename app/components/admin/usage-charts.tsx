@@ -18,6 +18,8 @@ const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
 
 export const number = (value: number) => value.toLocaleString("en");
+/** Coordinates to a tenth of a unit: a year of bars is thousands of them, and digits are bytes. */
+const round = (value: number) => Math.round(value * 10) / 10;
 
 /** 1234 → 1.2k, 3_400_000 → 3.4M: axis labels stay short. */
 export function compact(value: number) {
@@ -87,7 +89,8 @@ function ChartFrame({
   summary: string;
   series: Series[];
   testId: string;
-  table: React.ReactNode;
+  /** The chart's numbers; the per-day charts share one table on the page instead. */
+  table?: React.ReactNode;
   children: React.ReactNode;
 }) {
   const id = useId();
@@ -113,15 +116,17 @@ function ChartFrame({
       >
         {children}
       </svg>
-      <details className="text-sm">
-        <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">Show the numbers</summary>
-        <div className="mt-2 max-h-72 overflow-auto">{table}</div>
-      </details>
+      {table ? (
+        <details className="text-sm">
+          <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">Show the numbers</summary>
+          <div className="mt-2 max-h-72 overflow-auto">{table}</div>
+        </details>
+      ) : null}
     </figure>
   );
 }
 
-const tickLabel = { fill: "currentColor", fontSize: 11, fontFamily: "inherit" } as const;
+const tickLabel = { fill: "currentColor", fontSize: 12, fontFamily: "inherit" } as const;
 
 /** About six labelled days along the bottom, whatever the range. */
 function dayTicks(days: string[]) {
@@ -144,7 +149,7 @@ function DayAxes({
 }) {
   return (
     <>
-      <GridRows scale={yScale} width={PLOT_W} numTicks={4} className="stroke-zinc-200 dark:stroke-zinc-800" />
+      <GridRows scale={yScale} width={PLOT_W} numTicks={4} stroke="currentColor" strokeOpacity={0.2} />
       <AxisLeft
         scale={yScale}
         numTicks={4}
@@ -170,7 +175,7 @@ function niceMax(max: number) {
   return max > 0 ? max : 1;
 }
 
-function NumbersTable({
+export function NumbersTable({
   head,
   rows,
   testId,
@@ -179,24 +184,24 @@ function NumbersTable({
   rows: (string | number)[][];
   testId: string;
 }) {
+  // Cell styles sit on the table (a year is 3,000 cells), not on each cell.
   return (
-    <table className="w-full text-left text-xs tabular-nums" data-testid={testId}>
+    <table
+      className="w-full text-left text-xs tabular-nums [&_td]:py-0.5 [&_td]:pr-3 [&_td+td]:text-right [&_th]:py-1 [&_th]:pr-3 [&_th+th]:text-right [&_tbody_tr]:border-t [&_tbody_tr]:border-zinc-200 dark:[&_tbody_tr]:border-zinc-800"
+      data-testid={testId}
+    >
       <thead className="text-zinc-500">
         <tr>
-          {head.map((cell, i) => (
-            <th key={cell} className={`py-1 pr-3 ${i ? "text-right" : ""}`}>
-              {cell}
-            </th>
+          {head.map((cell) => (
+            <th key={cell}>{cell}</th>
           ))}
         </tr>
       </thead>
       <tbody>
         {rows.map((row) => (
-          <tr key={String(row[0])} className="border-t border-zinc-200 dark:border-zinc-800">
+          <tr key={String(row[0])}>
             {row.map((cell, i) => (
-              <td key={head[i]} className={`py-0.5 pr-3 ${i ? "text-right" : ""}`}>
-                {typeof cell === "number" ? number(cell) : cell}
-              </td>
+              <td key={head[i]}>{typeof cell === "number" ? number(cell) : cell}</td>
             ))}
           </tr>
         ))}
@@ -236,19 +241,7 @@ export function StackedDayChart<Row extends { day: string }>({
     ...Object.fromEntries(keys.map((key) => [key, value(row, key)])),
   }));
   return (
-    <ChartFrame
-      title={title}
-      summary={summary}
-      series={series}
-      testId={testId}
-      table={
-        <NumbersTable
-          testId={`${testId}-table`}
-          head={["Date", ...series.map((item) => item.label)]}
-          rows={data.map((row) => [row.day, ...keys.map((key) => value(row, key))])}
-        />
-      }
-    >
+    <ChartFrame title={title} summary={summary} series={series} testId={testId}>
       <Group left={MARGIN.left} top={MARGIN.top}>
         <DayAxes days={days} xScale={xScale} yScale={yScale} format={compact} />
         <BarStack<(typeof stacked)[number], string>
@@ -260,26 +253,31 @@ export function StackedDayChart<Row extends { day: string }>({
           color={(key) => key}
         >
           {(stacks) =>
-            stacks.flatMap((stack) =>
-              stack.bars
-                .filter((bar) => bar.height > 0)
-                .map((bar) => (
-                  <rect
-                    key={`${stack.key}-${bar.index}`}
-                    x={bar.x}
-                    y={bar.y}
-                    width={Math.max(bar.width, 0.5)}
-                    height={bar.height}
-                    className={byKey.get(String(stack.key))?.fill}
-                    data-series={String(stack.key)}
-                    data-value={bar.bar[1] - bar.bar[0]}
-                  >
-                    <title>
-                      {`${bar.bar.data.day} · ${byKey.get(String(stack.key))?.label}: ${number(bar.bar[1] - bar.bar[0])}`}
-                    </title>
-                  </rect>
-                )),
-            )
+            stacks.map((stack) => (
+              <g
+                key={String(stack.key)}
+                className={byKey.get(String(stack.key))?.fill}
+                data-series={String(stack.key)}
+              >
+                {stack.bars
+                  .filter((bar) => bar.height > 0)
+                  .map((bar) => (
+                    <rect
+                      key={bar.index}
+                      x={round(bar.x)}
+                      y={round(bar.y)}
+                      width={round(Math.max(bar.width, 0.5))}
+                      height={round(bar.height)}
+                      data-value={bar.bar[1] - bar.bar[0]}
+                    >
+                      {/* A bar a pixel wide is no place to point at: long ranges skip the tooltips. */}
+                      {data.length <= 92 ? (
+                        <title>{`${bar.bar.data.day}: ${number(bar.bar[1] - bar.bar[0])}`}</title>
+                      ) : null}
+                    </rect>
+                  ))}
+              </g>
+            ))
           }
         </BarStack>
       </Group>
@@ -315,25 +313,7 @@ export function LineDayChart<Row extends { day: string }>({
     nice: true,
   });
   return (
-    <ChartFrame
-      title={title}
-      summary={summary}
-      series={series}
-      testId={testId}
-      table={
-        <NumbersTable
-          testId={`${testId}-table`}
-          head={["Date", ...series.map((item) => item.label)]}
-          rows={data.map((row) => [
-            row.day,
-            ...series.map((item) => {
-              const v = value(row, item.key);
-              return v === null ? "—" : format(v);
-            }),
-          ])}
-        />
-      }
-    >
+    <ChartFrame title={title} summary={summary} series={series} testId={testId}>
       <Group left={MARGIN.left} top={MARGIN.top}>
         <DayAxes days={days} xScale={xScale} yScale={yScale} format={format} />
         {series.map((item) => (
@@ -447,26 +427,30 @@ export function TopChart<Row extends { label: string }>({
             color={(key) => key}
           >
             {(stacks) =>
-              stacks.flatMap((stack) =>
-                stack.bars
-                  .filter((bar) => bar.width > 0)
-                  .map((bar) => (
-                    <rect
-                      key={`${stack.key}-${bar.index}`}
-                      x={bar.x}
-                      y={bar.y}
-                      width={bar.width}
-                      height={bar.height}
-                      className={byKey.get(String(stack.key))?.fill}
-                      data-series={String(stack.key)}
-                      data-value={bar.bar[1] - bar.bar[0]}
-                    >
-                      <title>
-                        {`${bar.bar.data.label} · ${byKey.get(String(stack.key))?.label}: ${number(bar.bar[1] - bar.bar[0])}`}
-                      </title>
-                    </rect>
-                  )),
-              )
+              stacks.map((stack) => (
+                <g
+                  key={String(stack.key)}
+                  className={byKey.get(String(stack.key))?.fill}
+                  data-series={String(stack.key)}
+                >
+                  {stack.bars
+                    .filter((bar) => bar.width > 0)
+                    .map((bar) => (
+                      <rect
+                        key={bar.index}
+                        x={round(bar.x)}
+                        y={round(bar.y)}
+                        width={round(bar.width)}
+                        height={round(bar.height)}
+                        data-value={bar.bar[1] - bar.bar[0]}
+                      >
+                        <title>
+                          {`${bar.bar.data.label} · ${byKey.get(String(stack.key))?.label}: ${number(bar.bar[1] - bar.bar[0])}`}
+                        </title>
+                      </rect>
+                    ))}
+                </g>
+              ))
             }
           </BarStackHorizontal>
         </Group>

@@ -98,7 +98,13 @@ export default function AuditLog({ loaderData }: Route.ComponentProps) {
         </p>
       </div>
 
-      <Form method="get" className="flex flex-wrap items-end gap-3" data-testid="audit-filter">
+      {/* Keyed by the filter, so the fields show the filter in force after a link changed it. */}
+      <Form
+        key={JSON.stringify(filter)}
+        method="get"
+        className="flex flex-wrap items-end gap-3"
+        data-testid="audit-filter"
+      >
         <label className="flex min-w-0 flex-col gap-1 text-sm">
           <span className="font-medium">Actor email</span>
           <input

@@ -3,6 +3,7 @@ import {
   compact,
   duration,
   LineDayChart,
+  NumbersTable,
   number,
   palette,
   percent,
@@ -87,7 +88,7 @@ export default function AdminUsage({ loaderData }: Route.ComponentProps) {
         </p>
       </div>
 
-      <Form method="get" className="flex flex-wrap items-end gap-3" data-testid="usage-filter">
+      <Form key={search} method="get" className="flex flex-wrap items-end gap-3" data-testid="usage-filter">
         <label className="flex flex-col gap-1 text-sm">
           <span className="font-medium">Range</span>
           <select name="preset" defaultValue={query.preset} className={selectClass}>
@@ -248,6 +249,27 @@ export default function AdminUsage({ loaderData }: Route.ComponentProps) {
               empty="No usage in this range."
             />
           </div>
+          <details className="text-sm" data-testid="usage-days">
+            <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">
+              The numbers per day ({report.series.length} days)
+            </summary>
+            <div className="mt-2 max-h-96 overflow-auto">
+              <NumbersTable
+                testId="usage-days-table"
+                head={["Date", "Chat", "API", "Tokens in", "Tokens out", "p50", "p95", "Error rate"]}
+                rows={report.series.map((day) => [
+                  day.day,
+                  day.chatRequests,
+                  day.apiRequests,
+                  day.promptTokens,
+                  day.completionTokens,
+                  duration(day.p50Ms),
+                  duration(day.p95Ms),
+                  percent(day.errorRate),
+                ])}
+              />
+            </div>
+          </details>
           <p className="text-xs text-zinc-500 dark:text-zinc-400">
             Latency is measured from request to the last token; p50 and p95 are read from per-day latency
             histograms, exact to within one bucket. Usage of a deleted account stays in the totals but leaves

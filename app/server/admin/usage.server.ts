@@ -200,13 +200,19 @@ export async function usageByUser(range: UsageRange, limit: number | null) {
       completionTokens: bigint;
     }[]
   >`
-    SELECT p.user_id AS "userId", u.email, sum(p.requests) AS requests, sum(p.errors) AS errors,
-           sum(p.prompt_tokens) AS "promptTokens", sum(p.completion_tokens) AS "completionTokens"
-    FROM (${parts}) AS p
-    LEFT JOIN users u ON u.id = p.user_id
-    GROUP BY p.user_id, u.email
-    ORDER BY sum(p.prompt_tokens) + sum(p.completion_tokens) DESC, sum(p.requests) DESC, p.user_id
-    ${limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
+    WITH totals AS (
+      SELECT p.user_id, sum(p.requests) AS requests, sum(p.errors) AS errors,
+             sum(p.prompt_tokens) AS prompt, sum(p.completion_tokens) AS completion
+      FROM (${parts}) AS p
+      GROUP BY p.user_id
+      ORDER BY sum(p.prompt_tokens) + sum(p.completion_tokens) DESC, sum(p.requests) DESC, p.user_id
+      ${limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}
+    )
+    -- Summed first, then joined: the addresses of the top N only, and no sort of every row by address.
+    SELECT t.user_id AS "userId", u.email, t.requests, t.errors, t.prompt AS "promptTokens",
+           t.completion AS "completionTokens"
+    FROM totals t LEFT JOIN users u ON u.id = t.user_id
+    ORDER BY t.prompt + t.completion DESC, t.requests DESC, t.user_id`;
   return rows.map(
     (row): UserUsage => ({
       userId: row.userId,
