@@ -371,7 +371,7 @@ export function TopChart<Row extends { label: string }>({
   const keys = series.map((item) => item.key);
   const byKey = new Map(series.map((item) => [item.key, item]));
   const labels = data.map((row) => row.label);
-  const left = 132;
+  const left = 150;
   const width = WIDTH - left - MARGIN.right;
   const yScale = scaleBand<string>({ domain: labels, range: [0, PLOT_H], padding: 0.25 });
   const max = Math.max(0, ...data.map((row) => keys.reduce((sum, key) => sum + value(row, key), 0)));
@@ -380,7 +380,7 @@ export function TopChart<Row extends { label: string }>({
     label: row.label,
     ...Object.fromEntries(keys.map((key) => [key, value(row, key)])),
   }));
-  const shorten = (label: string) => (label.length > 20 ? `${label.slice(0, 19)}…` : label);
+  const shorten = (label: string) => (label.length > 18 ? `${label.slice(0, 17)}…` : label);
   return (
     <ChartFrame
       title={title}
