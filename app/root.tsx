@@ -16,6 +16,7 @@ import { isTheme, type Theme } from "./lib/theme";
 import { getUser, requirePasswordChosen } from "./server/auth.server";
 import { boot } from "./server/boot.server";
 import { guardRequest } from "./server/http/request-guard.server";
+import { clientIpContext, runInRequestScope } from "./server/request-context.server";
 import { getTheme } from "./server/theme.server";
 
 // A resolved promise after start-up; in `react-router dev` (no server.ts) it performs the boot.
@@ -28,6 +29,7 @@ export const middleware: Route.MiddlewareFunction[] = [
     await guardRequest(request);
     return next();
   },
+  ({ context }, next) => runInRequestScope(context.get(clientIpContext), next),
 ];
 
 export async function loader({ request }: Route.LoaderArgs) {

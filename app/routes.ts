@@ -27,6 +27,9 @@ export default [
     route("models/pull-events", "routes/admin/pull-events.ts"),
     // The rest of the path is the model's name, which may contain "/" (hf.co/user/repo:tag).
     route("models/*", "routes/admin/model.tsx"),
+    route("usage", "routes/admin/usage.tsx"),
+    route("usage.csv", "routes/admin/usage-csv.ts"),
+    route("audit", "routes/admin/audit.tsx"),
   ]),
   route("search", "routes/chat/search.tsx"),
   route("chat/export", "routes/chat/export-all.ts"),

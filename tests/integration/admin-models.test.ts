@@ -201,6 +201,12 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
     expect(after).toContain('data-status="cancelled"');
     const final = await readPullEvents(await pullEvents(a, "slowpoke"), () => false);
     expect(final.at(-1)).toMatchObject({ status: "cancelled" });
+    // One start (the second request joined the running pull) and one cancel, each with its admin.
+    const audit = await database.query<{ action: string; actor_email: string }>(
+      "SELECT action, actor_email FROM audit_events WHERE target_type = 'model' AND lower(target_id) LIKE 'slowpoke%' ORDER BY id",
+    );
+    expect(audit.map((row) => row.action)).toEqual(["model.pull_started", "model.pull_cancelled"]);
+    expect(audit.map((row) => row.actor_email)).toEqual(["models-admin@example.com", "models-admin@example.com"]);
   });
 
   test("a finished pull is in every user's picker and /api/v1/models at once, on every replica", async () => {
@@ -215,6 +221,15 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
       (event) => event.status !== "running",
     );
     expect(events.at(-1)).toMatchObject({ status: "success", percent: 100 });
+    await expect
+      .poll(async () =>
+        (
+          await database.query<{ action: string }>(
+            "SELECT action FROM audit_events WHERE target_id = 'tinyllama' ORDER BY id",
+          )
+        ).map((row) => row.action),
+      )
+      .toEqual(["model.pull_started", "model.pull_finished"]);
     // The news travels over pub/sub, which may land a moment after the SSE read the final state.
     await expect
       .poll(

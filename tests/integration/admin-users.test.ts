@@ -279,6 +279,22 @@ describe("disabling", () => {
     const again = new Browser(b.url);
     expect((await again.login(address)).status).toBe(302);
     expect((await again.get("/settings")).status).toBe(200);
+
+    // Both changes are in the audit log, with the acting admin, before/after and the address.
+    const audit = await database.query<{
+      action: string;
+      actor_id: string;
+      before: unknown;
+      after: unknown;
+      ip: string;
+    }>("SELECT action, actor_id, before, after, ip FROM audit_events WHERE target_id = $1 ORDER BY id", [id]);
+    expect(audit.map((row) => row.action)).toEqual(["user.disabled", "user.enabled"]);
+    expect(audit[0]).toMatchObject({
+      actor_id: adminId,
+      before: { disabled: false },
+      after: { disabled: true },
+    });
+    expect(audit[0].ip).toBeTruthy();
   });
 });
 

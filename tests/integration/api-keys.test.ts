@@ -438,7 +438,36 @@ describe("usage retention", () => {
          VALUES (current_date - $1::int, $2, $3, $4, 1)`,
         [daysAgo, key.user_id, key.id, model],
       );
-    await Promise.all([event(40, "old"), event(10, "recent"), daily(400, "old"), daily(100, "recent")]);
+    // The admin roll-ups (per model, user and month) follow the daily retention.
+    const adminRollups = (daysAgo: number, model: string) =>
+      database.query(
+        `WITH d AS (SELECT current_date - $1::int AS day)
+         INSERT INTO usage_model_daily (day, source, model, requests) SELECT day, 'api', $2, 1 FROM d;`,
+        [daysAgo, model],
+      );
+    const userRollups = (daysAgo: number) =>
+      database.query(
+        `INSERT INTO usage_user_daily (day, source, user_id, requests) VALUES (current_date - $1::int, 'api', $2, 1);`,
+        [daysAgo, key.user_id],
+      );
+    const monthRollup = (monthsAgo: number) =>
+      database.query(
+        `INSERT INTO usage_user_monthly (month, source, user_id, requests)
+         VALUES ((date_trunc('month', current_date) - make_interval(months => $1))::date, 'api', $2, 1);`,
+        [monthsAgo, key.user_id],
+      );
+    await Promise.all([
+      event(40, "old"),
+      event(10, "recent"),
+      daily(400, "old"),
+      daily(100, "recent"),
+      adminRollups(400, "old"),
+      adminRollups(100, "recent"),
+      userRollups(400),
+      userRollups(100),
+      monthRollup(14),
+      monthRollup(3),
+    ]);
 
     // The first write of this process also prunes (then at most once an hour).
     const response = await me(app, token);
@@ -451,6 +480,12 @@ describe("usage retention", () => {
       );
     await expect.poll(() => models("usage_events"), { timeout: 10_000 }).toEqual(["", "recent"]);
     expect(await models("usage_daily")).toEqual(["", "recent"]);
+    expect(await models("usage_model_daily")).toEqual(["", "recent"]);
+    const left = await database.query<{ user: number; month: number }>(
+      `SELECT (SELECT count(*)::int FROM usage_user_daily WHERE day < current_date - 300) AS user,
+              (SELECT count(*)::int FROM usage_user_monthly WHERE month < current_date - 365) AS month`,
+    );
+    expect(left).toEqual([{ user: 0, month: 0 }]);
     expect(app.output()).toContain('"msg":"api usage pruned"');
   });
 });

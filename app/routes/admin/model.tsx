@@ -6,6 +6,7 @@ import {
   MAX_DISPLAY_NAME_CHARS,
   modelNameInputSchema,
 } from "~/lib/model-schemas";
+import { recordAuditEvent } from "~/server/admin/audit.server";
 import { requireAdminAction, requireAdminPage } from "~/server/admin/guard.server";
 import {
   adminModelDetails,
@@ -56,7 +57,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 type ActionResult = { error: string; field: "settings" | "delete" };
 
 export async function action({ request, params }: Route.ActionArgs) {
-  await requireAdminAction(request);
+  const admin = await requireAdminAction(request);
   const name = modelNameInputSchema.safeParse(params["*"] ?? "");
   if (!name.success)
     return data<ActionResult>({ field: "settings", error: "There is no such model." }, { status: 404 });
@@ -79,13 +80,25 @@ export async function action({ request, params }: Route.ActionArgs) {
           displayName: displayName.data,
           hidden: hidden === "on",
         });
-        // Audit hook: for each of `changes` ("display-name", "hidden", "shown") on `model`.
-        void changes;
+        if (changes.length) {
+          await recordAuditEvent({
+            actorId: admin.id,
+            action: "model.visibility_changed",
+            targetType: "model",
+            targetId: model,
+            after: { changes, displayName: displayName.data, hidden: hidden === "on" },
+          });
+        }
         throw redirect(modelPath(model));
       }
       case "delete": {
         const deleted = await deleteInstalledModel(name.data);
-        // Audit hook: model deleted (`deleted`).
+        await recordAuditEvent({
+          actorId: admin.id,
+          action: "model.deleted",
+          targetType: "model",
+          targetId: deleted,
+        });
         throw redirect(`/admin/models?${new URLSearchParams({ deleted })}`);
       }
       default:

@@ -2,6 +2,7 @@ import { data, Form, Link, redirect, useNavigation } from "react-router";
 import { Badge, formatDate, modelPath, PullCard } from "~/components/admin/models";
 import { useHydrated } from "~/components/chat/use-hydrated";
 import { formatBytes, modelNameInputSchema } from "~/lib/model-schemas";
+import { recordAuditEvent } from "~/server/admin/audit.server";
 import { requireAdminAction, requireAdminPage } from "~/server/admin/guard.server";
 import { adminModels, chooseDefaultModel, ModelAdminError } from "~/server/models/admin.server";
 import { cancelPull, dismissPull, startPull, waitForProgress } from "~/server/models/pulls.server";
@@ -21,7 +22,7 @@ export async function loader({ request }: Route.LoaderArgs) {
 type ActionResult = { error: string; field: "name" | "default" | "pull" };
 
 export async function action({ request }: Route.ActionArgs) {
-  await requireAdminAction(request);
+  const admin = await requireAdminAction(request);
   const form = await request.formData();
   const fail = (field: ActionResult["field"], error: string, status = 400) =>
     data<ActionResult>({ field, error }, { status });
@@ -37,7 +38,13 @@ export async function action({ request }: Route.ActionArgs) {
       if (error instanceof ModelAdminError) return fail("default", error.message, error.status);
       throw error;
     }
-    // Audit hook: default model changed (model.data, null = first installed model).
+    await recordAuditEvent({
+      actorId: admin.id,
+      action: "model.default_changed",
+      targetType: "setting",
+      targetId: "chat.default_model",
+      after: { model: model.data },
+    });
     throw redirect("/admin/models");
   }
 
@@ -46,8 +53,15 @@ export async function action({ request }: Route.ActionArgs) {
   switch (intent) {
     case "pull": {
       const { joined } = await startPull(name.data);
-      // Audit hook: pull started (name.data), unless joined an already running pull.
-      void joined;
+      // Joining a pull that is already running starts nothing.
+      if (!joined) {
+        await recordAuditEvent({
+          actorId: admin.id,
+          action: "model.pull_started",
+          targetType: "model",
+          targetId: name.data,
+        });
+      }
       // A page rendered at once would only say "pulling manifest"; a moment later it can already
       // show the first bytes, or an unknown model's error.
       await waitForProgress(name.data, 2000);
@@ -56,7 +70,13 @@ export async function action({ request }: Route.ActionArgs) {
     case "cancel": {
       const state = await cancelPull(name.data);
       if (!state) return fail("pull", `There is no pull of ${name.data}.`, 404);
-      // Audit hook: pull cancel requested by this admin (name.data).
+      await recordAuditEvent({
+        actorId: admin.id,
+        action: "model.pull_cancelled",
+        targetType: "model",
+        targetId: name.data,
+        before: { percent: Math.floor(state.percent) },
+      });
       throw redirect("/admin/models");
     }
     case "dismiss": {

@@ -3,6 +3,7 @@ import { data, Form, Link, useNavigation } from "react-router";
 import { Field, FormError, SubmitButton } from "~/components/form";
 import { type FieldErrors, fieldErrorsOf } from "~/lib/account-schemas";
 import { createKeySchema, keyLimitsSchema } from "~/lib/api-key-schemas";
+import { recordAdminAccessDenied } from "~/server/admin/audit.server";
 import {
   createApiKey,
   keyStatus,
@@ -15,6 +16,7 @@ import { requireUser } from "~/server/auth.server";
 import { env } from "~/server/env.server";
 import { withoutHidden } from "~/server/models/settings.server";
 import { cachedModels } from "~/server/ollama/client.server";
+import { clientIpContext } from "~/server/request-context.server";
 import type { Route } from "./+types/keys";
 
 export const meta: Route.MetaFunction = () => [{ title: "API keys · CustomChatAI" }];
@@ -67,8 +69,9 @@ export async function loader({ request }: Route.LoaderArgs) {
   };
 }
 
-export async function action({ request }: Route.ActionArgs) {
+export async function action({ request, context }: Route.ActionArgs) {
   const user = await requireUser(request);
+  const ip = context.get(clientIpContext);
   const form = await request.formData();
   const intent = form.get("intent");
   const text = (name: string) => {
@@ -90,12 +93,12 @@ export async function action({ request }: Route.ActionArgs) {
         { status: 400 },
       );
     }
-    const { key, token } = await createApiKey(user.id, parsed.data);
+    const { key, token } = await createApiKey(user.id, parsed.data, ip);
     return data({ intent, errors: null, created: { name: key.name, token }, notice: null }, { status: 201 });
   }
 
   if (intent === "revoke") {
-    const revoked = await revokeApiKey(user.id, text("keyId"));
+    const revoked = await revokeApiKey(user.id, text("keyId"), ip);
     if (!revoked) {
       return data(
         {
@@ -116,7 +119,10 @@ export async function action({ request }: Route.ActionArgs) {
   }
 
   if (intent === "limits") {
-    if (user.role !== "ADMIN") throw new Response("Only administrators can do this.", { status: 403 });
+    if (user.role !== "ADMIN") {
+      await recordAdminAccessDenied(user, request);
+      throw new Response("Only administrators can do this.", { status: 403 });
+    }
     const parsed = keyLimitsSchema.safeParse({
       keyId: text("keyId"),
       rateLimitRequests: text("rateLimitRequests"),
@@ -135,7 +141,8 @@ export async function action({ request }: Route.ActionArgs) {
       );
     }
     const { keyId, ...limits } = parsed.data;
-    if (!(await setApiKeyLimits(keyId, limits))) throw new Response("No such key.", { status: 404 });
+    if (!(await setApiKeyLimits(user.id, keyId, limits, ip)))
+      throw new Response("No such key.", { status: 404 });
     return data({ intent, errors: null, created: null, notice: "Limits saved." });
   }
 

@@ -10,6 +10,7 @@ import {
 } from "~/lib/admin-user-schemas";
 import type { SessionUser } from "../auth.server";
 import { log } from "../log.server";
+import { recordAuditEvent } from "./audit.server";
 import { setSignupAllowed } from "./signup-setting.server";
 import {
   AdminActionError,
@@ -77,7 +78,15 @@ export async function runUserAction(
           rateLimitRequests: text(form, "rateLimitRequests") ?? "",
         });
         if (!parsed.success) return invalid(fieldErrorsOf(parsed.error));
-        await setUserRateLimit(parsed.data.userId, parsed.data.rateLimitRequests);
+        const before = await setUserRateLimit(parsed.data.userId, parsed.data.rateLimitRequests);
+        await recordAuditEvent({
+          actorId: actor.id,
+          action: "user.limits_changed",
+          targetType: "user",
+          targetId: parsed.data.userId,
+          before: { rateLimitRequests: before },
+          after: { rateLimitRequests: parsed.data.rateLimitRequests },
+        });
         log.info("user rate limit changed", { actorId: actor.id, ...parsed.data });
         return answer(200, { notice: "Limit saved." });
       }
@@ -91,6 +100,13 @@ export async function runUserAction(
         const parsed = createUserSchema.safeParse({ email: text(form, "email"), name: text(form, "name") });
         if (!parsed.success) return invalid(fieldErrorsOf(parsed.error));
         const { user, password } = await createUserWithOneTimePassword(parsed.data);
+        await recordAuditEvent({
+          actorId: actor.id,
+          action: "user.created",
+          targetType: "user",
+          targetId: user.id,
+          after: { email: user.email, oneTimePassword: true },
+        });
         log.info("user created by an administrator", { actorId: actor.id, userId: user.id });
         return answer(201, { userId: user.id, created: { email: user.email, password } });
       }
@@ -98,6 +114,13 @@ export async function runUserAction(
         const parsed = signupSwitchSchema.safeParse({ allowSignup: text(form, "allowSignup") });
         if (!parsed.success) return invalid(fieldErrorsOf(parsed.error));
         await setSignupAllowed(parsed.data.allowSignup);
+        await recordAuditEvent({
+          actorId: actor.id,
+          action: "settings.signup_changed",
+          targetType: "setting",
+          targetId: "auth.allow_signup",
+          after: { allowSignup: parsed.data.allowSignup },
+        });
         log.info("sign-up switched", { actorId: actor.id, allowSignup: parsed.data.allowSignup });
         return answer(200, {
           notice: parsed.data.allowSignup

@@ -8,6 +8,7 @@ import { PASSWORD_HASH_OPTIONS, type Role, withSignupLock } from "../auth.server
 import { db } from "../db.server";
 import { log } from "../log.server";
 import { revokeAllSessions } from "../session.server";
+import { recordAuditEvent } from "./audit.server";
 
 /**
  * User management for /admin/users. Every change that could take away an administrator runs in one
@@ -190,6 +191,17 @@ export async function changeRole(actorId: string, targetId: string, role: Role) 
     () => role !== "ADMIN",
     async (tx, target) => {
       await tx.user.update({ where: { id: target.id }, data: { role }, select: { id: true } });
+      await recordAuditEvent(
+        {
+          actorId,
+          action: "user.role_changed",
+          targetType: "user",
+          targetId: target.id,
+          before: { role: target.role },
+          after: { role },
+        },
+        tx,
+      );
       return target;
     },
   );
@@ -220,6 +232,17 @@ export async function setDisabled(actorId: string, targetId: string, disabled: b
         data: { disabledAt: disabled ? (target.disabledAt ?? new Date()) : null },
         select: { id: true },
       });
+      await recordAuditEvent(
+        {
+          actorId,
+          action: disabled ? "user.disabled" : "user.enabled",
+          targetType: "user",
+          targetId: target.id,
+          before: { disabled: Boolean(target.disabledAt) },
+          after: { disabled },
+        },
+        tx,
+      );
       return target;
     },
   );
@@ -244,6 +267,16 @@ export async function deleteUser(actorId: string, targetId: string, confirmEmail
         throw new AdminActionError(409, `Type ${target.email} to confirm the deletion.`);
       }
       await tx.user.delete({ where: { id: target.id }, select: { id: true } });
+      await recordAuditEvent(
+        {
+          actorId,
+          action: "user.deleted",
+          targetType: "user",
+          targetId: target.id,
+          before: { email: target.email, role: target.role },
+        },
+        tx,
+      );
       return target;
     },
   );
@@ -254,10 +287,13 @@ export async function deleteUser(actorId: string, targetId: string, confirmEmail
   return target;
 }
 
+/** Sets the per-user API limit; returns the previous one (for the audit log). */
 export async function setUserRateLimit(targetId: string, rateLimitRequests: number | null) {
-  const updated = await db().user.updateMany({ where: { id: targetId }, data: { rateLimitRequests } });
-  if (updated.count === 0) throw new AdminActionError(404, "There is no such user.");
+  const before = await db().user.findUnique({ where: { id: targetId }, select: { rateLimitRequests: true } });
+  if (!before) throw new AdminActionError(404, "There is no such user.");
+  await db().user.update({ where: { id: targetId }, data: { rateLimitRequests }, select: { id: true } });
   forgetUserKeys(targetId);
+  return before.rateLimitRequests;
 }
 
 /** 16 characters from a 96-bit random value, without look-alike characters. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { API_KEY_PREFIX, type CreateKeyInput } from "~/lib/api-key-schemas";
+import { recordAuditEvent } from "../admin/audit.server";
 import { db } from "../db.server";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
@@ -41,19 +42,41 @@ export function keyStatus(key: { revokedAt: Date | null; expiresAt: Date | null 
   return "active";
 }
 
-/** Creates a key; the returned token is the only time it exists anywhere outside the client. */
-export async function createApiKey(userId: string, input: CreateKeyInput) {
+/**
+ * Creates a key; the returned token is the only time it exists anywhere outside the client.
+ * `ip` (the client's, for the audit log) defaults to the current page request's.
+ */
+export async function createApiKey(userId: string, input: CreateKeyInput, ip?: string) {
   const token = generateToken();
-  const key = await db().apiKey.create({
-    data: {
-      userId,
-      name: input.name,
-      prefix: token.slice(0, VISIBLE_CHARS),
-      hash: hashToken(token),
-      expiresAt: input.expiresAt,
-      allowedModels: input.allowedModels,
-    },
-    select: keySelect,
+  const key = await db().$transaction(async (tx) => {
+    const created = await tx.apiKey.create({
+      data: {
+        userId,
+        name: input.name,
+        prefix: token.slice(0, VISIBLE_CHARS),
+        hash: hashToken(token),
+        expiresAt: input.expiresAt,
+        allowedModels: input.allowedModels,
+      },
+      select: keySelect,
+    });
+    await recordAuditEvent(
+      {
+        actorId: userId,
+        action: "api_key.created",
+        targetType: "api_key",
+        targetId: created.id,
+        after: {
+          name: created.name,
+          prefix: created.prefix,
+          expiresAt: created.expiresAt?.toISOString() ?? null,
+          allowedModels: created.allowedModels,
+        },
+        ip,
+      },
+      tx,
+    );
+    return created;
   });
   log.info("api key created", { userId, keyId: key.id });
   return { key, token };
@@ -74,23 +97,65 @@ export function listAllApiKeys() {
 }
 
 /** Revokes one of the user's own keys. Returns false when there is no such active key. */
-export async function revokeApiKey(userId: string, keyId: string) {
-  const revoked = await db().apiKey.updateMany({
-    where: { id: keyId, userId, revokedAt: null },
-    data: { revokedAt: new Date() },
+export async function revokeApiKey(userId: string, keyId: string, ip?: string) {
+  const revokedAt = new Date();
+  const revoked = await db().$transaction(async (tx) => {
+    const updated = await tx.apiKey.updateMany({
+      where: { id: keyId, userId, revokedAt: null },
+      data: { revokedAt },
+    });
+    if (updated.count === 1) {
+      await recordAuditEvent(
+        {
+          actorId: userId,
+          action: "api_key.revoked",
+          targetType: "api_key",
+          targetId: keyId,
+          before: { revokedAt: null },
+          after: { revokedAt: revokedAt.toISOString() },
+          ip,
+        },
+        tx,
+      );
+    }
+    return updated;
   });
   forgetCachedKey(keyId);
   if (revoked.count) log.info("api key revoked", { userId, keyId });
   return revoked.count === 1;
 }
 
+/** An administrator's per-key limit overrides (null = the default); recorded with the old values. */
 export async function setApiKeyLimits(
+  actorId: string,
   keyId: string,
   limits: { rateLimitRequests: number | null; rateLimitTokensPerMinute: number | null },
+  ip?: string,
 ) {
-  const updated = await db().apiKey.updateMany({ where: { id: keyId }, data: limits });
+  const found = await db().$transaction(async (tx) => {
+    // Locked, so the "before" in the audit log is the value this change replaced.
+    const [before] = await tx.$queryRaw<
+      { rateLimitRequests: number | null; rateLimitTokensPerMinute: number | null }[]
+    >`SELECT rate_limit_requests AS "rateLimitRequests", rate_limit_tokens_per_minute AS "rateLimitTokensPerMinute"
+      FROM api_keys WHERE id = ${keyId} FOR UPDATE`;
+    if (!before) return false;
+    await tx.apiKey.update({ where: { id: keyId }, data: limits, select: { id: true } });
+    await recordAuditEvent(
+      {
+        actorId,
+        action: "api_key.limits_changed",
+        targetType: "api_key",
+        targetId: keyId,
+        before: { ...before },
+        after: { ...limits },
+        ip,
+      },
+      tx,
+    );
+    return true;
+  });
   forgetCachedKey(keyId);
-  return updated.count === 1;
+  return found;
 }
 
 export interface ApiLimits {

@@ -29,7 +29,7 @@ export const messageSelect = {
 export async function requireChat(userId: string, chatId: string) {
   const chat = await db().chat.findFirst({
     where: { id: chatId, userId },
-    select: { id: true, title: true, model: true, systemPrompt: true, updatedAt: true },
+    select: { id: true, userId: true, title: true, model: true, systemPrompt: true, updatedAt: true },
   });
   if (!chat) throw new Response("Chat not found", { status: 404 });
   return chat;
@@ -118,6 +118,6 @@ export async function createChat(userId: string, input: { model: string; systemP
       model: input.model,
       systemPrompt: input.systemPrompt ?? user?.defaultSystemPrompt ?? null,
     },
-    select: { id: true, title: true, model: true, systemPrompt: true, updatedAt: true },
+    select: { id: true, userId: true, title: true, model: true, systemPrompt: true, updatedAt: true },
   });
 }

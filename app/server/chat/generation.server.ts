@@ -1,4 +1,5 @@
 import { titleFromMessage } from "~/lib/chat-schemas";
+import { recordChatUsage } from "../api/usage.server";
 import { db } from "../db.server";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
@@ -179,6 +180,7 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
   }
 
   const finishedAt = performance.now();
+  const totalMs = Math.round(finishedAt - startedAt);
   await finishMessage(replyId, {
     content: text,
     status: end.status,
@@ -186,7 +188,16 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
     promptTokens: usage.promptTokens ?? null,
     completionTokens: usage.completionTokens ?? null,
     ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
-    totalMs: Math.round(finishedAt - startedAt),
+    totalMs,
+  });
+  // The admin roll-ups get the same numbers as the message row (batched; see usage.server.ts).
+  recordChatUsage({
+    userId: chat.userId,
+    model: chat.model,
+    promptTokens: usage.promptTokens ?? 0,
+    completionTokens: usage.completionTokens ?? 0,
+    latencyMs: totalMs,
+    failed: end.status === "failed",
   });
   // The end event goes out only after the database has the final text, so a reader that reloads
   // on "end" always finds it.

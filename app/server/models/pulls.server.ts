@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
+import { recordAuditEvent } from "../admin/audit.server";
 import { errorFields, log } from "../log.server";
 import { OllamaError } from "../ollama/client.server";
 import { type PullLine, pullModel } from "../ollama/manage.server";
@@ -245,13 +246,13 @@ async function runPull(initial: PullState, signal: AbortSignal) {
       secondsLeft: null,
     };
     log.info("model pulled", { model: initial.name });
-    // Audit hook: pull finished (initial.name).
+    recordPullOutcome("model.pull_finished", initial.name);
   } catch (error) {
     const reason = signal.aborted ? signal.reason : undefined;
     if (reason instanceof CancelRequested) {
       state = { ...state, status: "cancelled", line: "cancelled", bytesPerSecond: null, secondsLeft: null };
       log.info("model pull cancelled", { model: initial.name });
-      // Audit hook: pull cancelled (initial.name); the admin who asked is known in the cancel action.
+      // Recorded by the cancel action, which knows the admin who asked.
     } else {
       const message =
         reason instanceof ShuttingDown
@@ -269,7 +270,8 @@ async function runPull(initial: PullState, signal: AbortSignal) {
         bytesPerSecond: null,
         secondsLeft: null,
       };
-      // Audit hook: pull failed (initial.name, message); a shutdown is an interruption, not a failure.
+      // A shutdown is an interruption, not a failure of the pull.
+      if (!(reason instanceof ShuttingDown)) recordPullOutcome("model.pull_failed", initial.name, message);
     }
   } finally {
     clearInterval(lease);
@@ -285,6 +287,24 @@ async function runPull(initial: PullState, signal: AbortSignal) {
  * Starts pulling `name`, or joins the pull of it that is already running (on any replica).
  * Resolves as soon as the pull is claimed; the pull itself runs in the background.
  */
+/** The system's own record of how a pull ended (no admin acts here); never fails the pull. */
+function recordPullOutcome(
+  action: "model.pull_finished" | "model.pull_failed",
+  model: string,
+  error?: string,
+) {
+  recordAuditEvent({
+    actorId: null,
+    action,
+    targetType: "model",
+    targetId: model,
+    ...(error ? { after: { error } } : {}),
+    ip: null,
+  }).catch((failure) =>
+    log.warn("could not record a pull in the audit log", { model, ...errorFields(failure) }),
+  );
+}
+
 export async function startPull(name: string): Promise<{ state: PullState; joined: boolean }> {
   const key = modelKey(name);
   await listenForCancels();
