@@ -206,7 +206,10 @@ describe("admin models across two replicas sharing Redis and PostgreSQL", () => 
       "SELECT action, actor_email FROM audit_events WHERE target_type = 'model' AND lower(target_id) LIKE 'slowpoke%' ORDER BY id",
     );
     expect(audit.map((row) => row.action)).toEqual(["model.pull_started", "model.pull_cancelled"]);
-    expect(audit.map((row) => row.actor_email)).toEqual(["models-admin@example.com", "models-admin@example.com"]);
+    expect(audit.map((row) => row.actor_email)).toEqual([
+      "models-admin@example.com",
+      "models-admin@example.com",
+    ]);
   });
 
   test("a finished pull is in every user's picker and /api/v1/models at once, on every replica", async () => {
