@@ -33,8 +33,15 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
                 Admin
               </Link>
             ) : null}
-            <Link to="/settings" className="hover:underline" data-testid="account-link">
-              {user.name || user.email}
+            <Link
+              to="/settings"
+              className="flex min-w-0 items-center hover:underline"
+              data-testid="account-link"
+            >
+              {/* A long address is cut with an ellipsis rather than widening the page on a phone. */}
+              <span className="max-w-[11rem] truncate sm:max-w-[16rem]" title={user.email}>
+                {user.name || user.email}
+              </span>
               {user.role === "ADMIN" ? (
                 <span className="ml-1 rounded bg-indigo-100 px-1 text-xs text-indigo-800 dark:bg-indigo-900 dark:text-indigo-100">
                   admin

@@ -28,7 +28,9 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
         <h1 className="mb-4 text-2xl font-semibold">Account</h1>
         <dl className="grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
           <dt className="text-zinc-500">Email</dt>
-          <dd data-testid="account-email">{user.email}</dd>
+          <dd className="min-w-0 break-all" data-testid="account-email">
+            {user.email}
+          </dd>
           <dt className="text-zinc-500">Name</dt>
           <dd>{user.name ?? "—"}</dd>
           <dt className="text-zinc-500">Role</dt>
