@@ -39,5 +39,7 @@ export default [
   route("api/health", "routes/api/health.ts"),
   // Every endpoint of the OpenAI-compatible API; app/server/openai/router.server.ts dispatches.
   route("api/v1/*", "routes/api/v1.ts"),
+  // Ollama's own API behind the same keys (app/server/ollama/native-api.server.ts), same handler table.
+  route("ollama/api/*", "routes/api/v1.ts", { id: "ollama-api" }),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

@@ -267,7 +267,7 @@ describe("PGlite (no DATABASE_URL)", () => {
     } finally {
       await pglite.close();
     }
-  });
+  }, 120_000); // a cold PGlite start (initdb in wasm) and every migration up to the broken one
 });
 
 describe("migration drift check (prisma migrate diff --exit-code), offline", () => {
@@ -287,7 +287,7 @@ describe("migration drift check (prisma migrate diff --exit-code), offline", () 
     expect(result.stdout).toContain("No difference detected");
     expect(result.code).toBe(0);
     expect(existsSync(dataDir)).toBe(false);
-  });
+  }, 90_000); // the wasm schema engine replays every migration
 
   test("exits non-zero when schema.prisma has a field no migration creates", async () => {
     const copy = path.join(work, "prisma-copy");
@@ -301,5 +301,5 @@ describe("migration drift check (prisma migrate diff --exit-code), offline", () 
     const result = await runPrisma(driftArgs(copy), { DATA_DIR: path.join(work, "drift-data") });
     expect(result.stdout).toContain("Added column `nickname`");
     expect(result.code).toBe(2);
-  });
+  }, 90_000);
 });

@@ -1,6 +1,7 @@
 import { openApiDocument } from "~/lib/openapi";
 import { assertModelAllowed, isModelAllowed } from "../api/keys.server";
 import { env } from "../env.server";
+import { handleOllamaApiRequest, isOllamaApiPath } from "../ollama/native-api.server";
 import { createChatCompletion } from "./chat-completion.server";
 import { parseChatCompletionRequest } from "./chat-request.server";
 import { createCompletion, parseCompletionRequest } from "./completions.server";
@@ -110,8 +111,9 @@ function unknownUrl(request: ApiRequest) {
   ).toReply();
 }
 
+/** /api/v1 and Ollama's own API under /ollama/api: bearer keys, served by this table's handlers. */
 export function isApiPath(pathname: string) {
-  return pathname === PREFIX || pathname.startsWith(`${PREFIX}/`);
+  return pathname === PREFIX || pathname.startsWith(`${PREFIX}/`) || isOllamaApiPath(pathname);
 }
 
 export async function handleApiRequest(request: ApiRequest): Promise<ApiReply> {
@@ -121,8 +123,9 @@ export async function handleApiRequest(request: ApiRequest): Promise<ApiReply> {
 
 async function route(request: ApiRequest): Promise<ApiReply> {
   const path = request.url.pathname;
+  if (isOllamaApiPath(path)) return handleOllamaApiRequest(request);
   // React Router matches case-insensitively, and URL parsing resolves "..": only the exact prefix.
-  if (!isApiPath(path)) return unknownUrl(request);
+  if (!(path === PREFIX || path.startsWith(`${PREFIX}/`))) return unknownUrl(request);
   // A trailing slash names the same endpoint, as in React Router's matching.
   const endpoint = endpoints[path.slice(PREFIX.length).replace(/(.)\/$/, "$1")];
   if (endpoint) return endpoint(request);
