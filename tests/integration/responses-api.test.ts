@@ -12,6 +12,7 @@ import { Browser } from "../support/http";
 const MODELS = [
   { name: "llama3.2:latest", capabilities: ["completion", "tools"] },
   { name: "qwen3:latest", capabilities: ["completion", "thinking", "tools"] },
+  { name: "secret:latest", capabilities: ["completion"] },
 ];
 
 const weatherTool = {
@@ -581,6 +582,22 @@ describe.each([
     await expect(limited.responses.create({ model: "llama3.2", input: "x" })).rejects.toBeInstanceOf(
       OpenAI.PermissionDeniedError,
     );
+    // A model an administrator hid is refused exactly like one that is not installed.
+    await client.responses.create({ model: "secret", input: "x" });
+    await database.query(
+      "INSERT INTO model_settings (name, hidden, updated_at) VALUES ('registry.ollama.ai/library/secret:latest', true, now())",
+    );
+    await expect
+      .poll(
+        () =>
+          client.responses.create({ model: "secret", input: "x" }).then(
+            () => 200,
+            (error: { status: number; code: string }) => `${error.status} ${error.code}`,
+          ),
+        // The settings cache lives 10 s; an admin's change through the UI also clears it at once.
+        { timeout: 15_000, interval: 500 },
+      )
+      .toBe("404 model_not_found");
     const created = await client.responses.create({ model: "llama3.2", input: "x" });
     const put = await fetch(`${app.url}/api/v1/responses/${created.id}`, {
       method: "PUT",
@@ -592,6 +609,10 @@ describe.each([
       headers: { authorization: `Bearer ${client.apiKey}` },
     });
     expect(get.status).toBe(405);
+  });
+
+  test("nothing along the way was logged as an error", () => {
+    expect(app.output()).not.toContain('"level":"error"');
   });
 });
 
