@@ -46,6 +46,8 @@ describe.each([
       REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix(),
       API_FAST_PATH,
+      // Rate limits have their own tests; these send more than the default 100 a minute per key.
+      RATE_LIMIT_REQUESTS: "100000",
     });
     browser = new Browser(app.url);
     await browser.signup("responses@example.com");
@@ -394,6 +396,22 @@ describe.each([
       output_text: "Yes",
     });
 
+    // Statelessly, the earlier output items sent back as input reach Ollama the same way.
+    await client.responses.create({
+      model: "qwen3",
+      input: [
+        { role: "user", content: "meaning of life?" },
+        ...(answer.output as OpenAI.Responses.ResponseInputItem[]),
+        { role: "user", content: "sure?" },
+      ],
+      store: false,
+    });
+    expect(lastChat().messages).toEqual([
+      { role: "user", content: "meaning of life?" },
+      { role: "assistant", content: "42", thinking: "Let me think." },
+      { role: "user", content: "sure?" },
+    ]);
+
     await client.responses.create({ model: "qwen3", input: "quick", reasoning: { effort: "none" } });
     expect(lastChat().think).toBe(false);
     await expect(
@@ -435,6 +453,20 @@ describe.each([
     await expect(
       client.responses.create({ model: "llama3.2", input: "x", previous_response_id: created.id }),
     ).rejects.toMatchObject({ status: 404, param: "previous_response_id" });
+  });
+
+  test("many responses stored at once (written together) are each retrievable", async () => {
+    const created = await Promise.all(
+      Array.from({ length: 24 }, (_, index) =>
+        client.responses.create({ model: "llama3.2", input: `n${index}` }),
+      ),
+    );
+    const retrieved = await Promise.all(created.map((response) => client.responses.retrieve(response.id)));
+    expect(retrieved.map((response) => response.id)).toEqual(created.map((response) => response.id));
+    const items = await Promise.all(created.map((response) => client.responses.inputItems.list(response.id)));
+    expect(
+      items.map((page) => (page.data[0] as unknown as { content: [{ text: string }] }).content[0].text),
+    ).toEqual(created.map((_, index) => `n${index}`));
   });
 
   test("another key's response is a 404 everywhere; store: false keeps nothing", async () => {
