@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// OpenAI-compatible API: latency and throughput of POST /api/v1/chat/completions against a fake
+// OpenAI-compatible API: latency and throughput of POST /api/v1/chat/completions (and of
+// POST /api/v1/responses next to it, stored and not) against a fake
 // Ollama answering instantly, compared with calling the fake's native /api/chat directly, in the
 // same run from the same load generator; then the app's RSS with 1,000 streamed completions open.
 // Three processes: this load generator, the app (node build/server.js) and the fake Ollama.
@@ -182,6 +183,11 @@ async function main(cleanup) {
       // What the app itself asks Ollama for: it always streams, and gathers non-streamed replies.
       directStream: () => direct("/api/chat", { model: "llama3.2", messages, stream: true }),
       app: () => viaApp("/api/v1/chat/completions", { model: "llama3.2", messages }, auth),
+      responses: () =>
+        viaApp("/api/v1/responses", { model: "llama3.2", input: messages[0].content, store: false }, auth),
+      // The default: one INSERT per call, awaited before the answer so any replica can read it back.
+      responsesStored: () =>
+        viaApp("/api/v1/responses", { model: "llama3.2", input: messages[0].content }, auth),
     };
   };
 
@@ -191,6 +197,10 @@ async function main(cleanup) {
   const appReply = JSON.parse(await probe.app());
   if (directReply.message.content !== "Hello from the fake.") throw new Error("unexpected direct reply");
   if (appReply.choices[0].message.content !== "Hello from the fake.") throw new Error("unexpected app reply");
+  for (const call of [probe.responses, probe.responsesStored]) {
+    if (JSON.parse(await call()).output_text !== "Hello from the fake.")
+      throw new Error("unexpected /responses reply");
+  }
 
   // Memory: `streams` streamed completions open at once, each ~10 s long, while the app's RSS is
   // sampled. Run twice: in the fresh process (the issue's target: what 1,000 open streams cost)
@@ -269,10 +279,13 @@ async function main(cleanup) {
     await one.direct();
     await one.directStream();
     await one.app();
+    await one.responses();
+    await one.responsesStored();
   }
-  const latencies = { direct: [], directStream: [], app: [] };
+  const names = ["direct", "directStream", "app", "responses", "responsesStored"];
+  const latencies = Object.fromEntries(names.map((name) => [name, []]));
   for (let i = 0; i < sequential; i++) {
-    for (const name of i % 2 ? ["direct", "directStream", "app"] : ["app", "directStream", "direct"]) {
+    for (const name of i % 2 ? names : [...names].reverse()) {
       const started = performance.now();
       await one[name]();
       latencies[name].push(performance.now() - started);
@@ -310,7 +323,7 @@ async function main(cleanup) {
     return { rps: done / (durationMs / 1000), p50: percentile(list, 50), p99: percentile(list, 99) };
   }
   const conc = {};
-  for (const name of ["direct", "directStream", "app"]) {
+  for (const name of names) {
     await run(many[name], 2000);
     conc[name] = await run(many[name], seconds * 1000);
   }
@@ -346,6 +359,38 @@ async function main(cleanup) {
   console.log(format(rows[0]));
   console.log(`| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`);
   for (const row of rows.slice(1)) console.log(format(row));
+  console.log(`\nPOST /api/v1/responses next to /chat/completions (same prompt, non-streamed)\n`);
+  const responseRows = [
+    ["", "/chat/completions", "/responses store:false", "/responses (stored)", "ratio (false / stored)"],
+    ...[
+      ["c=1 p50 latency (ms)", seq, "p50", ms],
+      ["c=1 p99 latency (ms)", seq, "p99", ms],
+      ["c=64 requests/s", conc, "rps", rps],
+      ["c=64 p50 latency (ms)", conc, "p50", ms],
+    ].map(([label, phase, field, show]) => {
+      // Requests/s: higher is better, so the ratio is /responses ÷ /chat/completions; latency the inverse.
+      const ratio = (other) =>
+        (field === "rps"
+          ? phase[other][field] / phase.app[field]
+          : phase.app[field] / phase[other][field]
+        ).toFixed(2);
+      return [
+        label,
+        show(phase.app[field]),
+        show(phase.responses[field]),
+        show(phase.responsesStored[field]),
+        `${ratio("responses")} / ${ratio("responsesStored")}`,
+      ];
+    }),
+  ];
+  const responseWidths = responseRows[0].map((_, column) =>
+    Math.max(...responseRows.map((r) => r[column].length)),
+  );
+  const formatResponses = (r) =>
+    `| ${r.map((cell, column) => cell.padEnd(responseWidths[column])).join(" | ")} |`;
+  console.log(formatResponses(responseRows[0]));
+  console.log(`| ${responseWidths.map((width) => "-".repeat(width)).join(" | ")} |`);
+  for (const r of responseRows.slice(1)) console.log(formatResponses(r));
   const addedP50 = seq.app.p50 - seq.direct.p50;
   const addedP99 = seq.app.p99 - seq.direct.p99;
   console.log(`\nadded latency at concurrency 1: p50 ${ms(addedP50)} ms, p99 ${ms(addedP99)} ms`);
@@ -371,6 +416,10 @@ async function main(cleanup) {
   );
   console.log(
     `  RSS with ${streams} open streams < ${TARGETS.rssMb} MB (fresh process): ${fresh.peak.toFixed(0)} MB — ${verdict(fresh.peak < TARGETS.rssMb && fresh.completed === streams)}`,
+  );
+  const responsesRatio = conc.responses.rps / conc.app.rps;
+  console.log(
+    `  /responses requests/s >= 0.9 × /chat/completions (store:false): ${responsesRatio.toFixed(2)} — ${verdict(responsesRatio >= 0.9)}`,
   );
   if (fresh.completed !== streams || loaded.completed !== streams) process.exitCode = 1;
 }

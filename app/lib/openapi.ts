@@ -35,6 +35,14 @@ const commonErrors = {
   "504": errorResponse("The model server did not answer in time."),
 };
 
+const responseIdParameter = {
+  name: "response_id",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "A `resp_...` id returned by POST /responses.",
+};
+
 export function openApiDocument(serverUrl: string, version: string) {
   return {
     openapi: "3.1.0",
@@ -42,7 +50,7 @@ export function openApiDocument(serverUrl: string, version: string) {
       title: "CustomChatAI OpenAI-compatible API",
       version,
       description:
-        "Chat completions, models and embeddings over the organisation's Ollama models, in OpenAI's wire format. Authenticate with `Authorization: Bearer <API key>` (create keys at /settings/keys).",
+        "Chat completions, responses, models and embeddings over the organisation's Ollama models, in OpenAI's wire format. Authenticate with `Authorization: Bearer <API key>` (create keys at /settings/keys).",
     },
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ bearer: [] }],
@@ -202,6 +210,121 @@ export function openApiDocument(serverUrl: string, version: string) {
           },
         },
       },
+      "/responses": {
+        post: {
+          summary:
+            "Create a response (OpenAI's Responses API; stored per key unless `store: false`; streamed with `stream: true`)",
+          operationId: "createResponse",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/ResponseRequest" } },
+            },
+          },
+          responses: {
+            "200": {
+              description:
+                "A `response` object (`output` items: `reasoning`, `message`, `function_call`; `output_text`; `usage`), or with `stream: true` a `text/event-stream` of typed events (`response.created`, `response.in_progress`, `response.output_item.added`, `response.content_part.added`, `response.output_text.delta`/`.done`, `response.function_call_arguments.delta`/`.done`, ..., `response.completed`), each with `sequence_number`. A failure after the stream started arrives as an `error` event followed by `response.failed`.",
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": { schema: { $ref: "#/components/schemas/Response" } },
+                "text/event-stream": { schema: { type: "string" } },
+              },
+            },
+            ...commonErrors,
+            "404": errorResponse("Unknown model, or a `previous_response_id` this key does not own."),
+            "413": errorResponse("Request body too large."),
+            "415": errorResponse("The body is not JSON."),
+          },
+        },
+      },
+      "/responses/{response_id}": {
+        get: {
+          summary: "Retrieve a stored response (only with the key that created it)",
+          operationId: "getResponse",
+          parameters: [responseIdParameter],
+          responses: {
+            "200": {
+              description: "The response, as it was returned when created.",
+              headers: rateLimitHeaders,
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Response" } } },
+            },
+            ...commonErrors,
+            "404": errorResponse("No such response for this key (another key's, deleted or expired)."),
+          },
+        },
+        delete: {
+          summary: "Delete a stored response",
+          operationId: "deleteResponse",
+          parameters: [responseIdParameter],
+          responses: {
+            "200": {
+              description: "Deleted.",
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": {
+                  schema: {
+                    type: "object",
+                    required: ["id", "object", "deleted"],
+                    properties: {
+                      id: { type: "string" },
+                      object: { const: "response" },
+                      deleted: { const: true },
+                    },
+                  },
+                },
+              },
+            },
+            ...commonErrors,
+            "404": errorResponse("No such response for this key."),
+          },
+        },
+      },
+      "/responses/{response_id}/input_items": {
+        get: {
+          summary: "List the input items a stored response was created from",
+          operationId: "listInputItems",
+          parameters: [
+            responseIdParameter,
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+            },
+            { name: "order", in: "query", schema: { enum: ["asc", "desc"], default: "desc" } },
+            {
+              name: "after",
+              in: "query",
+              schema: { type: "string" },
+              description: "An item id: list the items after it.",
+            },
+          ],
+          responses: {
+            "200": {
+              description:
+                "A cursor list (`data`, `first_id`, `last_id`, `has_more`) of this request's input items.",
+              headers: rateLimitHeaders,
+              content: {
+                "application/json": {
+                  schema: {
+                    type: "object",
+                    required: ["object", "data", "first_id", "last_id", "has_more"],
+                    properties: {
+                      object: { const: "list" },
+                      data: { type: "array", items: { type: "object" } },
+                      first_id: { type: ["string", "null"] },
+                      last_id: { type: ["string", "null"] },
+                      has_more: { type: "boolean" },
+                    },
+                  },
+                },
+              },
+            },
+            ...commonErrors,
+            "404": errorResponse("No such response for this key."),
+          },
+        },
+      },
       "/embeddings": {
         post: {
           summary: "Create embeddings (Ollama's /api/embed)",
@@ -302,6 +425,69 @@ export function openApiDocument(serverUrl: string, version: string) {
             tools: { type: "array" },
             tool_choice: {},
             user: { type: "string" },
+          },
+        },
+        ResponseRequest: {
+          type: "object",
+          required: ["model", "input"],
+          properties: {
+            model: { type: "string" },
+            input: {
+              description:
+                "A string (one user message) or an array of items: messages (`input_text`, and `input_image` with a data: URL), `function_call`, `function_call_output`, `reasoning`.",
+              oneOf: [{ type: "string" }, { type: "array", items: { type: "object" }, minItems: 1 }],
+            },
+            instructions: {
+              type: "string",
+              description: "A system message; not carried over by previous_response_id.",
+            },
+            previous_response_id: {
+              type: "string",
+              description: "Continue from a stored response of this key.",
+            },
+            store: { type: "boolean", default: true },
+            stream: { type: "boolean" },
+            tools: { type: "array", description: "Function tools only.", items: { type: "object" } },
+            tool_choice: {
+              enum: ["auto", "none"],
+              description: "`required` and named functions are refused.",
+            },
+            text: {
+              type: "object",
+              properties: {
+                format: { type: "object", description: "`text`, `json_object` or `json_schema`." },
+              },
+            },
+            max_output_tokens: { type: "integer", minimum: 1 },
+            temperature: { type: "number", minimum: 0, maximum: 2 },
+            top_p: { type: "number", minimum: 0, maximum: 1 },
+            reasoning: {
+              type: "object",
+              properties: { effort: { enum: ["none", "minimal", "low", "medium", "high", "xhigh"] } },
+            },
+            metadata: { type: "object", additionalProperties: { type: "string" } },
+          },
+        },
+        Response: {
+          type: "object",
+          required: ["id", "object", "created_at", "status", "model", "output", "output_text"],
+          properties: {
+            id: { type: "string" },
+            object: { const: "response" },
+            created_at: { type: "integer" },
+            status: { enum: ["completed", "incomplete", "failed", "in_progress"] },
+            model: { type: "string" },
+            output: { type: "array", items: { type: "object" } },
+            output_text: { type: "string" },
+            previous_response_id: { type: ["string", "null"] },
+            usage: {
+              type: ["object", "null"],
+              properties: {
+                input_tokens: { type: "integer" },
+                output_tokens: { type: "integer" },
+                total_tokens: { type: "integer" },
+              },
+            },
           },
         },
         ChatCompletion: {

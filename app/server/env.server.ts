@@ -87,6 +87,8 @@ export const envSchema = z
     // Raw API usage events are deleted after this many days; daily roll-ups after USAGE_DAILY_RETENTION_DAYS.
     USAGE_RETENTION_DAYS: integer(90, 1, 3650),
     USAGE_DAILY_RETENTION_DAYS: integer(730, 1, 36_500),
+    // Stored Responses API responses (/api/v1/responses, store: true) are deleted after this many days.
+    RESPONSES_RETENTION_DAYS: integer(30, 1, 3650),
     LOGIN_MAX_FAILURES: integer(5, 1, 1000),
     LOGIN_MAX_FAILURES_PER_IP: integer(50, 1, 100_000),
     LOGIN_BLOCK_SECONDS: integer(900, 1, 86_400),

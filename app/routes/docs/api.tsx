@@ -79,6 +79,15 @@ export default function ApiDocs({ loaderData }: Route.ComponentProps) {
             above 1 are refused with a 400 naming the field.
           </li>
           <li>
+            <code>POST /responses</code>, <code>GET /responses/&#123;id&#125;</code>,{" "}
+            <code>DELETE /responses/&#123;id&#125;</code>,{" "}
+            <code>GET /responses/&#123;id&#125;/input_items</code> — OpenAI&apos;s Responses API: see{" "}
+            <a className="underline" href="#responses">
+              Responses
+            </a>
+            .
+          </li>
+          <li>
             <code>GET /me</code> — checks a key: its owner and model allow-list; <code>?model=NAME</code> also
             checks that model (403 if not allowed).
           </li>
@@ -105,6 +114,55 @@ export default function ApiDocs({ loaderData }: Route.ComponentProps) {
           receive <code>{'data: {"error": {...}}'}</code>, which the official clients raise as an error.
           Closing the connection stops generation at once.
         </p>
+      </Section>
+
+      <Section id="responses" title="Responses">
+        <p>
+          <code>POST /responses</code> takes <code>input</code> as a string or as items (messages with{" "}
+          <code>input_text</code> and <code>data:</code> <code>input_image</code> parts,{" "}
+          <code>function_call</code>, <code>function_call_output</code>), <code>instructions</code>, function{" "}
+          <code>tools</code>, <code>tool_choice</code> (<code>auto</code> or <code>none</code>: the model
+          cannot be forced to call a tool, so <code>required</code> is refused), <code>text.format</code> (
+          <code>json_schema</code>, <code>json_object</code>), <code>max_output_tokens</code>,{" "}
+          <code>temperature</code>, <code>top_p</code>, <code>reasoning.effort</code> and <code>stream</code>.
+          The answer&apos;s <code>output</code> holds a <code>reasoning</code> item for thinking models, a{" "}
+          <code>message</code>, and <code>function_call</code> items; <code>output_text</code> is the text.
+          Streamed, you receive <code>response.created</code>, <code>response.in_progress</code>, then per
+          item <code>response.output_item.added</code> … <code>response.output_item.done</code> with the text
+          and argument deltas, and <code>response.completed</code>, each with a <code>sequence_number</code>.
+        </p>
+        <p>
+          Responses are stored (unless <code>store: false</code>) for this key only, for{" "}
+          <code>RESPONSES_RETENTION_DAYS</code> (30 by default): continue a conversation with{" "}
+          <code>previous_response_id</code>, read one back with <code>GET /responses/&#123;id&#125;</code>,
+          list what it was given with <code>GET /responses/&#123;id&#125;/input_items</code>, remove it with{" "}
+          <code>DELETE /responses/&#123;id&#125;</code>. Another key&apos;s id is a 404.
+        </p>
+        <h3 className="font-semibold">curl</h3>
+        <Code>{`curl ${base}/responses \\
+  -H "Authorization: Bearer $CUSTOMCHATAI_API_KEY" \\
+  -H "Content-Type: application/json" \\
+  -d '{"model": "llama3.2", "instructions": "Be brief.", "input": "What is Ollama?"}'`}</Code>
+        <h3 className="font-semibold">Python (openai)</h3>
+        <Code>{`import os
+from openai import OpenAI
+
+client = OpenAI(base_url="${base}", api_key=os.environ["CUSTOMCHATAI_API_KEY"])
+first = client.responses.create(model="llama3.2", input="My name is Ada.")
+second = client.responses.create(
+    model="llama3.2",
+    input="What is my name?",
+    previous_response_id=first.id,
+)
+print(second.output_text)`}</Code>
+        <h3 className="font-semibold">Node (openai)</h3>
+        <Code>{`import OpenAI from "openai";
+
+const client = new OpenAI({ baseURL: "${base}", apiKey: process.env.CUSTOMCHATAI_API_KEY });
+const stream = client.responses.stream({ model: "llama3.2", input: "Write a haiku." });
+stream.on("response.output_text.delta", (event) => process.stdout.write(event.delta));
+const response = await stream.finalResponse();
+console.log(response.id, response.usage);`}</Code>
       </Section>
 
       <Section id="errors" title="Errors">

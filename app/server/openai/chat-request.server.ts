@@ -155,6 +155,11 @@ function textOf(content: string | Array<{ type: string; text?: string }> | null 
 
 const DATA_URL = /^data:(?:image\/(?:png|jpeg|jpg|webp|gif))?;base64,(.+)$/s;
 
+/** The raw base64 of a data: image URL (what Ollama wants), or undefined for anything else. */
+export function base64FromDataUrl(url: string) {
+  return url.match(DATA_URL)?.[1];
+}
+
 /** OpenAI messages → Ollama's native messages (images as raw base64, tool arguments as objects). */
 export function toOllamaMessages(messages: ChatCompletionRequest["messages"]): OllamaChatMessage[] {
   const toolNames = new Map<string, string>();
@@ -171,7 +176,7 @@ export function toOllamaMessages(messages: ChatCompletionRequest["messages"]): O
           if (part.type === "text") texts.push(part.text);
           else if (part.type === "image_url") {
             const url = typeof part.image_url === "string" ? part.image_url : part.image_url.url;
-            const base64 = url.match(DATA_URL)?.[1];
+            const base64 = base64FromDataUrl(url);
             if (!base64) {
               throw invalidRequest(
                 "Only data: URLs with base64 images are supported (the models run offline and cannot fetch URLs).",
@@ -245,7 +250,9 @@ export function toOllamaOptions(request: ChatCompletionRequest) {
  * reasoning_effort → Ollama's `think`, as Ollama's own OpenAI layer maps it: none turns thinking
  * off, minimal is Ollama's lowest level, xhigh its highest. Unset: the model's default.
  */
-export function toOllamaThink(request: ChatCompletionRequest): boolean | string | undefined {
+export function toOllamaThink(
+  request: Pick<ChatCompletionRequest, "reasoning_effort">,
+): boolean | string | undefined {
   switch (request.reasoning_effort) {
     case null:
     case undefined:

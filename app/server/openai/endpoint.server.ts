@@ -28,14 +28,16 @@ export interface EndpointContext {
 export function apiEndpoint(
   request: ApiRequest,
   endpoint: string,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   handle: (context: EndpointContext) => Promise<ApiReply>,
+  /** The Allow header of a 405, when the path answers more methods than this one. */
+  allow = method === "GET" ? "GET, HEAD" : method,
 ): Promise<ApiReply> {
   return withOpenAIErrors(
     async () => {
       // HEAD is a GET without the body (the writers leave it out), as HTTP wants it answered.
       const asked = request.method === "HEAD" && method === "GET" ? "GET" : request.method;
-      if (asked !== method) throw methodNotAllowed(request.method, method === "GET" ? "GET, HEAD" : method);
+      if (asked !== method) throw methodNotAllowed(request.method, allow);
       const principal = await requireApiKey(request.header("authorization"));
       const started = performance.now();
       let finished = false;

@@ -12,6 +12,8 @@ import { OpenAIError } from "./errors.server";
 import { type ApiReply, type ApiRequest, jsonReply } from "./exchange.server";
 import { assertModelVisible, listOpenAIModels, retrieveOpenAIModel } from "./models.server";
 import { methodNotAllowed, readJsonBody } from "./request.server";
+import { createResponse, listInputItems, removeResponse, retrieveResponse } from "./responses.server";
+import { parseResponseRequest } from "./responses-request.server";
 
 /**
  * Every /api/v1 endpoint, by path. One table for both ways in: server.ts's direct node:http path
@@ -19,6 +21,7 @@ import { methodNotAllowed, readJsonBody } from "./request.server";
  */
 const PREFIX = "/api/v1";
 const MODEL_PREFIX = `${PREFIX}/models/`;
+const RESPONSE_PREFIX = `${PREFIX}/responses/`;
 
 const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
   "/chat/completions": (request) =>
@@ -35,6 +38,14 @@ const endpoints: Record<string, (request: ApiRequest) => Promise<ApiReply>> = {
       assertModelAllowed(principal, body.model);
       await assertModelVisible(body.model);
       return createCompletion(body, request.signal, headers, finish);
+    }),
+
+  "/responses": (request) =>
+    apiEndpoint(request, "/v1/responses", "POST", async ({ principal, headers, finish }) => {
+      const body = parseResponseRequest(await readJsonBody(request));
+      assertModelAllowed(principal, body.model);
+      await assertModelVisible(body.model);
+      return createResponse(body, principal, request.signal, headers, finish);
     }),
 
   "/embeddings": (request) =>
@@ -92,6 +103,49 @@ function retrieveModel(request: ApiRequest, id: string) {
   });
 }
 
+/** GET and DELETE /responses/{id}, GET /responses/{id}/input_items: stored responses, per key. */
+function storedResponse(request: ApiRequest, rest: string) {
+  const [id, sub, ...more] = rest.split("/");
+  if (sub === "input_items" && !more.length) {
+    return apiEndpoint(
+      request,
+      "/v1/responses/{id}/input_items",
+      "GET",
+      async ({ principal, headers, finish }) => {
+        const list = await listInputItems(principal, id, request.url.searchParams);
+        finish({ model: "", promptTokens: 0, completionTokens: 0, status: 200 });
+        return jsonReply(list, headers);
+      },
+    );
+  }
+  if (sub !== undefined) return Promise.resolve(unknownUrl(request));
+  const allow = "GET, HEAD, DELETE";
+  if (request.method === "DELETE") {
+    return apiEndpoint(
+      request,
+      "/v1/responses/{id}",
+      "DELETE",
+      async ({ principal, headers, finish }) => {
+        const deleted = await removeResponse(principal, id);
+        finish({ model: "", promptTokens: 0, completionTokens: 0, status: 200 });
+        return jsonReply(deleted, headers);
+      },
+      allow,
+    );
+  }
+  return apiEndpoint(
+    request,
+    "/v1/responses/{id}",
+    "GET",
+    async ({ principal, headers, finish }) => {
+      const response = await retrieveResponse(principal, id, request.url.searchParams);
+      finish({ model: String(response.model ?? ""), promptTokens: 0, completionTokens: 0, status: 200 });
+      return jsonReply(response, headers);
+    },
+    allow,
+  );
+}
+
 /** Model ids may contain "/", which the openai clients send as %2F; ":" arrives as is. */
 function decodeModelId(encoded: string) {
   try {
@@ -131,6 +185,9 @@ async function route(request: ApiRequest): Promise<ApiReply> {
   if (endpoint) return endpoint(request);
   if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
     return retrieveModel(request, decodeModelId(path.slice(MODEL_PREFIX.length)));
+  }
+  if (path.startsWith(RESPONSE_PREFIX) && path.length > RESPONSE_PREFIX.length) {
+    return storedResponse(request, path.slice(RESPONSE_PREFIX.length).replace(/\/$/, ""));
   }
   return unknownUrl(request);
 }
