@@ -96,8 +96,7 @@ type BodyResult = Buffer | "too-large" | "timeout" | "client-gone";
 function readBody(req: IncomingMessage, signal: AbortSignal): Promise<BodyResult> {
   const { MAX_FORM_BYTES: limit, REQUEST_BODY_TIMEOUT_MS: timeoutMs } = env();
   if (Number(req.headers["content-length"] ?? 0) > limit) {
-    discardRest(req);
-    return Promise.resolve("too-large");
+    return discardRest(req).then(() => "too-large" as const);
   }
   return new Promise<BodyResult>((resolve) => {
     if (signal.aborted || req.destroyed) return resolve("client-gone");
@@ -109,9 +108,12 @@ function readBody(req: IncomingMessage, signal: AbortSignal): Promise<BodyResult
       req.off("end", onEnd);
       req.off("error", onGone);
       signal.removeEventListener("abort", onGone);
-      if (result === "too-large") discardRest(req);
+      if (result === "too-large") {
+        discardRest(req).then(() => resolve(result));
+        return;
+      }
       // A stalled upload is not read further; the answer is sent with Connection: close.
-      else if (!Buffer.isBuffer(result)) req.pause();
+      if (!Buffer.isBuffer(result)) req.pause();
       resolve(result);
     };
     const onData = (part: Buffer) => {
@@ -130,23 +132,37 @@ function readBody(req: IncomingMessage, signal: AbortSignal): Promise<BodyResult
 }
 
 /**
- * Reads and drops the rest of an oversized upload for a bounded time, so the client, still sending,
- * receives the 413 instead of a connection reset (closing a socket with unread data sends RST);
- * then the connection is closed whatever is left.
+ * Reads and drops the rest of an oversized upload, and resolves once it has all arrived; only then
+ * is the 413 sent. Answering while the client is still sending makes Node close the socket (the
+ * answer says Connection: close) on unread data, which the client sees as a reset (EPIPE) instead
+ * of the page. A client that keeps sending past LINGER_BYTES_FACTOR × the limit, or for longer than
+ * LINGER_MS, is cut off.
  */
-function discardRest(req: IncomingMessage) {
+function discardRest(req: IncomingMessage): Promise<void> {
   const { MAX_FORM_BYTES: limit } = env();
-  let discarded = 0;
-  const close = () => req.socket.destroy();
-  const timer = setTimeout(close, LINGER_MS);
-  timer.unref();
-  req.on("data", (part: Buffer) => {
-    discarded += part.length;
-    if (discarded > LINGER_BYTES_FACTOR * limit) close();
+  return new Promise<void>((resolve) => {
+    let discarded = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      resolve();
+    };
+    const cutOff = () => {
+      req.socket.destroy();
+      done();
+    };
+    const onData = (part: Buffer) => {
+      discarded += part.length;
+      if (discarded > LINGER_BYTES_FACTOR * limit) cutOff();
+    };
+    const timer = setTimeout(cutOff, LINGER_MS);
+    timer.unref();
+    req.on("data", onData);
+    req.once("end", done);
+    req.once("close", done);
+    if (req.readableEnded) done();
+    req.resume();
   });
-  req.once("end", () => clearTimeout(timer));
-  req.once("close", () => clearTimeout(timer));
-  req.resume();
 }
 
 const LINGER_MS = 5_000;
