@@ -41,6 +41,11 @@ export async function loader({ request }: Route.LoaderArgs) {
 
 export const meta: Route.MetaFunction = () => [{ title: "CustomChatAI" }];
 
+export const links: Route.LinksFunction = () => [
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+  { rel: "manifest", href: "/manifest.webmanifest" },
+];
+
 /** The theme to render: the one being submitted right now (optimistic), else the cookie's. */
 function useTheme(): Theme {
   const data = useRouteLoaderData<typeof loader>("root");

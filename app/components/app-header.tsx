@@ -28,6 +28,9 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
             <Link to="/search" className="hover:underline">
               Search
             </Link>
+            <Link to="/docs/api" className="hover:underline">
+              API
+            </Link>
             {user.role === "ADMIN" ? (
               <Link to="/admin" className="hover:underline" data-testid="admin-link">
                 Admin

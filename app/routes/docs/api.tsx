@@ -1,15 +1,16 @@
+import { exampleModel } from "~/server/chat/models.server";
 import { env } from "~/server/env.server";
 import type { Route } from "./+types/api";
 
 export const meta: Route.MetaFunction = () => [{ title: "API · CustomChatAI" }];
 
-export function loader() {
-  return { base: `${env().APP_URL}/api/v1` };
+export async function loader() {
+  return { base: `${env().APP_URL}/api/v1`, model: await exampleModel() };
 }
 
 function Code({ children }: { children: string }) {
   return (
-    <pre className="overflow-x-auto rounded bg-zinc-100 p-3 text-sm dark:bg-zinc-900">
+    <pre className="whitespace-pre-wrap break-words rounded bg-zinc-100 p-3 text-sm dark:bg-zinc-900">
       <code>{children}</code>
     </pre>
   );
@@ -25,7 +26,7 @@ function Section({ id, title, children }: { id: string; title: string; children:
 }
 
 export default function ApiDocs({ loaderData }: Route.ComponentProps) {
-  const { base } = loaderData;
+  const { base, model } = loaderData;
   return (
     <article className="flex max-w-3xl flex-col gap-8 leading-relaxed">
       <header>
@@ -37,6 +38,16 @@ export default function ApiDocs({ loaderData }: Route.ComponentProps) {
             /api/v1/openapi.json
           </a>{" "}
           (OpenAPI 3.1).
+        </p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="example-model">
+          {model.installed
+            ? `The examples use ${model.name}, a model installed here.`
+            : `The examples use ${model.name}; no model is installed yet, so ask an administrator which to use.`}{" "}
+          Create a key under{" "}
+          <a className="underline" href="/settings/keys">
+            Settings → API keys
+          </a>
+          .
         </p>
       </header>
 
@@ -142,15 +153,15 @@ export default function ApiDocs({ loaderData }: Route.ComponentProps) {
         <Code>{`curl ${base}/responses \\
   -H "Authorization: Bearer $CUSTOMCHATAI_API_KEY" \\
   -H "Content-Type: application/json" \\
-  -d '{"model": "llama3.2", "instructions": "Be brief.", "input": "What is Ollama?"}'`}</Code>
+  -d '{"model": "${model.name}", "instructions": "Be brief.", "input": "What is Ollama?"}'`}</Code>
         <h3 className="font-semibold">Python (openai)</h3>
         <Code>{`import os
 from openai import OpenAI
 
 client = OpenAI(base_url="${base}", api_key=os.environ["CUSTOMCHATAI_API_KEY"])
-first = client.responses.create(model="llama3.2", input="My name is Ada.")
+first = client.responses.create(model="${model.name}", input="My name is Ada.")
 second = client.responses.create(
-    model="llama3.2",
+    model="${model.name}",
     input="What is my name?",
     previous_response_id=first.id,
 )
@@ -159,10 +170,25 @@ print(second.output_text)`}</Code>
         <Code>{`import OpenAI from "openai";
 
 const client = new OpenAI({ baseURL: "${base}", apiKey: process.env.CUSTOMCHATAI_API_KEY });
-const stream = client.responses.stream({ model: "llama3.2", input: "Write a haiku." });
+const stream = client.responses.stream({ model: "${model.name}", input: "Write a haiku." });
 stream.on("response.output_text.delta", (event) => process.stdout.write(event.delta));
 const response = await stream.finalResponse();
 console.log(response.id, response.usage);`}</Code>
+      </Section>
+
+      <Section id="ollama" title="Ollama's own API">
+        <p>
+          Tools that speak Ollama&apos;s API rather than OpenAI&apos;s (the official <code>ollama</code>{" "}
+          clients, editors, note apps) use <code>{base.replace(/\/api\/v1$/, "/ollama")}</code> as their
+          Ollama host, with the same key sent as <code>Authorization: Bearer &lt;key&gt;</code>:{" "}
+          <code>/api/chat</code>, <code>/api/generate</code>, <code>/api/embed</code>, <code>/api/show</code>,{" "}
+          <code>/api/tags</code>, <code>/api/ps</code> and <code>/api/version</code> work as on Ollama, with
+          your key&apos;s limits. Pulling, deleting and creating models is for administrators, in the app.
+        </p>
+        <Code>{`from ollama import Client
+client = Client(host="${base.replace(/\/api\/v1$/, "/ollama")}",
+                headers={"Authorization": "Bearer " + os.environ["CUSTOMCHATAI_API_KEY"]})
+print(client.chat(model="${model.name}", messages=[{"role": "user", "content": "Hello!"}]).message.content)`}</Code>
       </Section>
 
       <Section id="errors" title="Errors">
@@ -191,13 +217,13 @@ console.log(response.id, response.usage);`}</Code>
         <Code>{`curl ${base}/chat/completions \\
   -H "Authorization: Bearer $CUSTOMCHATAI_API_KEY" \\
   -H "Content-Type: application/json" \\
-  -d '{"model": "llama3.2", "messages": [{"role": "user", "content": "Hello!"}]}'`}</Code>
+  -d '{"model": "${model.name}", "messages": [{"role": "user", "content": "Hello!"}]}'`}</Code>
         <h3 className="font-semibold">Python (openai)</h3>
         <Code>{`from openai import OpenAI
 
 client = OpenAI(base_url="${base}", api_key=os.environ["CUSTOMCHATAI_API_KEY"])
 stream = client.chat.completions.create(
-    model="llama3.2",
+    model="${model.name}",
     messages=[{"role": "user", "content": "Write a haiku about the sea."}],
     stream=True,
     stream_options={"include_usage": True},
@@ -210,7 +236,7 @@ for chunk in stream:
 
 const client = new OpenAI({ baseURL: "${base}", apiKey: process.env.CUSTOMCHATAI_API_KEY });
 const completion = await client.chat.completions.create({
-  model: "llama3.2",
+  model: "${model.name}",
   messages: [{ role: "user", content: "Hello!" }],
 });
 console.log(completion.choices[0].message.content, completion.usage);

@@ -188,8 +188,12 @@ export default function ApiKeys({ loaderData, actionData }: Route.ComponentProps
           {defaults.windowSeconds} s unless an administrator changed it. See also your{" "}
           <Link to="/settings/usage" className="text-indigo-600 underline dark:text-indigo-400">
             API usage
-          </Link>
-          .
+          </Link>{" "}
+          and the{" "}
+          <Link to="/docs/api" className="text-indigo-600 underline dark:text-indigo-400">
+            API documentation
+          </Link>{" "}
+          with examples for curl, Python and Node.
         </p>
       </div>
 

@@ -36,3 +36,19 @@ export async function modelChoices(userId: string): Promise<ModelChoices> {
   const defaultModel = [user?.lastModel, settings.defaultModel].find((name) => name && offered.has(name));
   return { models, defaultModel: defaultModel ?? models[0].name };
 }
+
+/**
+ * A model name for examples people copy (the API docs): the admin's default if it is installed and
+ * visible, else the first visible installed model, else a well-known name when Ollama has none yet.
+ */
+export async function exampleModel(): Promise<{ name: string; installed: boolean }> {
+  try {
+    const [installed, settings] = await Promise.all([cachedModels(), allModelSettings()]);
+    const visible = installed.filter((model) => !settings.byKey.get(modelKey(model.name))?.hidden);
+    const chosen = visible.find((model) => model.name === settings.defaultModel) ?? visible[0];
+    if (chosen) return { name: chosen.name, installed: true };
+  } catch {
+    // Ollama unreachable: the docs still render, with a placeholder name.
+  }
+  return { name: "llama3.2", installed: false };
+}
