@@ -38,11 +38,13 @@ const chatRecordSelect = {
 
 /** The saved parameters of a chat; anything unreadable counts as unset. */
 export function chatParams(options: unknown): ChatParams {
-  const parsed = chatParamsSchema.partial().safeParse(
-    Object.fromEntries(
-      Object.entries(typeof options === "object" && options ? options : {}).map(([k, v]) => [k, String(v)]),
-    ),
-  );
+  const parsed = chatParamsSchema
+    .partial()
+    .safeParse(
+      Object.fromEntries(
+        Object.entries(typeof options === "object" && options ? options : {}).map(([k, v]) => [k, String(v)]),
+      ),
+    );
   return parsed.success ? parsed.data : {};
 }
 

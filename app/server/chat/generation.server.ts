@@ -4,7 +4,13 @@ import { db } from "../db.server";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
 import { isModelHidden } from "../models/settings.server";
-import { type ModelDetails, modelDetails, type OllamaChatMessage, OllamaError, streamChat } from "../ollama/client.server";
+import {
+  type ModelDetails,
+  modelDetails,
+  type OllamaChatMessage,
+  OllamaError,
+  streamChat,
+} from "../ollama/client.server";
 import { type ChatRecord, chatParams, finishMessage } from "./chats.server";
 import { LEASE_RENEW_MS, type LiveEvent, liveStore } from "./live.server";
 
@@ -207,7 +213,9 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
     content: text,
     thinking: thinking || null,
     thinkingMs:
-      thinkingStartedAt === undefined ? null : Math.round((thinkingEndedAt ?? finishedAt) - thinkingStartedAt),
+      thinkingStartedAt === undefined
+        ? null
+        : Math.round((thinkingEndedAt ?? finishedAt) - thinkingStartedAt),
     status: end.status,
     error: end.error ?? null,
     promptTokens: usage.promptTokens ?? null,
