@@ -47,7 +47,7 @@ export function ChatSettings({
       ) : null}
       <details open={Boolean(error)} data-testid="chat-params">
         <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">
-          Parameters{setCount ? ` (${setCount} set)` : ""}
+          {`Parameters${setCount ? ` (${setCount} set)` : ""}`}
         </summary>
         <Form method="post" className="mt-2 flex flex-col gap-3" noValidate>
           <input type="hidden" name="intent" value="params" />
