@@ -41,8 +41,15 @@ export function scriptForMessage(req: Json): ChatScript | undefined {
           "[click me](javascript:window.__pwned=true) and [docs](https://example.com/docs)",
         ].join("\n\n"),
       };
+    case "think-slow":
+      // Thinking for about nine seconds, so a loaded machine still sees it while it streams.
+      return {
+        thinking: Array.from({ length: 60 }, (_, i) => `step${i} `),
+        reply: "Slowly answered.",
+        tokenDelayMs: 150,
+      };
     case "think":
-      // Thinking long enough to be seen while it streams; the fake drops it when think is false.
+      // The fake drops the thinking when the request says think:false.
       return {
         thinking: [
           "The user asks about the sky. ",

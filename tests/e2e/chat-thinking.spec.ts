@@ -19,15 +19,22 @@ test.describe("reasoning models with JavaScript", () => {
     await signUp(page, uniqueEmail("thinking"));
   });
 
-  test("thinking streams into an open block, which folds when the answer starts, opens on click, survives reload and export", async ({
+  test("while the model thinks, the block is open and fills up; it folds when the answer starts", async ({
+    page,
+  }) => {
+    await startThinkingChat(page, "[[think-slow]] take your time");
+    await expect(thinking(page).getByTestId("thinking-text")).toContainText("step1");
+    await expect(thinking(page)).toHaveAttribute("open", "");
+    await expect(thinking(page).locator("summary")).toHaveText("Thinking…");
+    await expect(reply(page)).toContainText("Slowly answered.", { timeout: 25_000 });
+    await expect(thinking(page)).not.toHaveAttribute("open");
+    await expect(thinking(page).locator("summary")).toHaveText(/^Thought for \d+ s$/);
+  });
+
+  test("a finished Thinking block opens and closes on click, survives reload and export", async ({
     page,
   }) => {
     await startThinkingChat(page, "[[think]] why is the sky blue?");
-    // While the model thinks, the block is open and fills up.
-    await expect(thinking(page)).toHaveAttribute("open", "");
-    await expect(thinking(page).locator("summary")).toHaveText("Thinking…");
-    await expect(thinking(page).getByTestId("thinking-text")).toContainText("step1");
-    // Then the answer: the block folds and says how long it took.
     await expect(reply(page)).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
     await expect(reply(page)).toContainText("Because of Rayleigh scattering.");
     await expect(thinking(page)).not.toHaveAttribute("open");

@@ -60,7 +60,7 @@ export function ChatSettings({
               {error}
             </p>
           ) : null}
-          <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3">
+          <div className="grid grid-cols-2 gap-3 lg:grid-cols-3">
             {FIELDS.map((field) => (
               <label key={field.name} className="flex flex-col gap-1">
                 <span className="font-medium">{field.label}</span>

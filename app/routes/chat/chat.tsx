@@ -232,31 +232,34 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
           </Link>
         </Form>
       ) : null}
-      <details className="text-sm">
-        <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">System prompt</summary>
-        <Form method="post" className="mt-2 flex flex-col gap-2">
-          <input type="hidden" name="intent" value="system" />
-          <textarea
-            name="systemPrompt"
-            defaultValue={chat.systemPrompt ?? ""}
-            rows={3}
-            aria-label="System prompt"
-            className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
-          />
-          <button
-            type="submit"
-            className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
-          >
-            Save system prompt
-          </button>
-        </Form>
-      </details>
-      <ChatSettings
-        think={chat.think}
-        params={chat.params}
-        settings={settings}
-        error={actionData?.field === "params" ? actionData.error : undefined}
-      />
+      {/* The chat's own settings, kept together: system prompt, thinking switch, parameters. */}
+      <div className="flex flex-col gap-2">
+        <details className="text-sm">
+          <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">System prompt</summary>
+          <Form method="post" className="mt-2 flex flex-col gap-2">
+            <input type="hidden" name="intent" value="system" />
+            <textarea
+              name="systemPrompt"
+              defaultValue={chat.systemPrompt ?? ""}
+              rows={3}
+              aria-label="System prompt"
+              className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+            />
+            <button
+              type="submit"
+              className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
+            >
+              Save system prompt
+            </button>
+          </Form>
+        </details>
+        <ChatSettings
+          think={chat.think}
+          params={chat.params}
+          settings={settings}
+          error={actionData?.field === "params" ? actionData.error : undefined}
+        />
+      </div>
       <MessageList
         key={chat.id}
         chatId={chat.id}
