@@ -6,6 +6,17 @@ import type { ChatScript, Json } from "../fakes/ollama";
  */
 const seen = new Set<string>();
 
+/** A reasoning model the browser tests' fake Ollama has besides its defaults (listed last: oldest). */
+export const THINKING_MODEL = {
+  name: "qwen3:latest",
+  family: "qwen3",
+  parameterSize: "8.2B",
+  quantization: "Q4_K_M",
+  contextLength: 40960,
+  capabilities: ["completion", "thinking"],
+  parameters: "temperature 0.6\ntop_p 0.95",
+};
+
 export function scriptForMessage(req: Json): ChatScript | undefined {
   const last: string = req.messages?.at(-1)?.content ?? "";
   const marker = last.match(/\[\[([a-z-]+)\]\]/)?.[1];
@@ -29,6 +40,24 @@ export function scriptForMessage(req: Json): ChatScript | undefined {
           '<img src="x" onerror="window.__pwned = true">',
           "[click me](javascript:window.__pwned=true) and [docs](https://example.com/docs)",
         ].join("\n\n"),
+      };
+    case "think-slow":
+      // Thinking for about nine seconds, so a loaded machine still sees it while it streams.
+      return {
+        thinking: Array.from({ length: 60 }, (_, i) => `step${i} `),
+        reply: "Slowly answered.",
+        tokenDelayMs: 150,
+      };
+    case "think":
+      // The fake drops the thinking when the request says think:false.
+      return {
+        thinking: [
+          "The user asks about the sky. ",
+          ...Array.from({ length: 20 }, (_, i) => `step${i} `),
+          "Rayleigh scattering <b>explains</b> it.",
+        ],
+        reply: "Because of Rayleigh scattering.",
+        tokenDelayMs: 80,
       };
     case "markdown":
       return {

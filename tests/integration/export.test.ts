@@ -27,6 +27,7 @@ const HEADER = [
   "prompt_tokens",
   "completion_tokens",
   "created_at",
+  "thinking",
 ];
 
 // Contents chosen to break naive CSV writers and to try formula injection.
@@ -142,6 +143,8 @@ describe("GET /chat/:id/export", () => {
       id: main.messageIds[1],
       role: "assistant",
       content: CONTENTS[1],
+      thinking: null,
+      thinkingMs: null,
       status: "complete",
       error: null,
       model: "llama3.2:latest",

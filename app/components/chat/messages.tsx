@@ -7,6 +7,8 @@ export interface MessageView {
   id: string;
   role: "system" | "user" | "assistant";
   content: string;
+  thinking: string | null;
+  thinkingMs: number | null;
   status: "streaming" | "complete" | "stopped" | "failed";
   error: string | null;
   model: string | null;
@@ -23,6 +25,7 @@ export interface MessageView {
  */
 function useLiveText(chatId: string, messageId: string, enabled: boolean) {
   const [text, setText] = useState("");
+  const [thinking, setThinking] = useState("");
   const revalidator = useRevalidator();
   // Through a ref: the revalidator changes every render, the subscription must not.
   const revalidate = useRef(revalidator.revalidate);
@@ -30,13 +33,20 @@ function useLiveText(chatId: string, messageId: string, enabled: boolean) {
   useEffect(() => {
     if (!enabled) return;
     let received = "";
+    let thought = "";
     setText("");
+    setThinking("");
     const source = new EventSource(`/chat/${chatId}/live/${messageId}`);
     source.onmessage = (message) => {
-      const event = JSON.parse(message.data) as { type: "delta"; text: string } | { type: "end" };
+      const event = JSON.parse(message.data) as
+        | { type: "delta" | "thinking"; text: string }
+        | { type: "end" };
       if (event.type === "delta") {
         received += event.text;
         setText(received);
+      } else if (event.type === "thinking") {
+        thought += event.text;
+        setThinking(thought);
       } else {
         source.close();
         void revalidate.current();
@@ -44,7 +54,38 @@ function useLiveText(chatId: string, messageId: string, enabled: boolean) {
     };
     return () => source.close();
   }, [chatId, messageId, enabled]);
-  return text;
+  return { text, thinking };
+}
+
+function thoughtFor(ms: number | null) {
+  if (ms === null) return "Thoughts";
+  if (ms < 1000) return "Thought for less than a second";
+  return `Thought for ${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * A reasoning model's thinking, folded above the answer: open while the model is still thinking,
+ * closed once the answer starts (a <details>, so it opens and closes without JavaScript too).
+ * Plain text, not Markdown: it is a draft, and nothing in it should turn into markup.
+ */
+function ThinkingBlock({ thinking, ms, active }: { thinking: string; ms: number | null; active: boolean }) {
+  return (
+    <details
+      open={active}
+      className="group mb-2 rounded border border-zinc-200 bg-zinc-50 text-sm dark:border-zinc-800 dark:bg-zinc-900"
+      data-testid="thinking"
+    >
+      <summary className="cursor-pointer px-3 py-1.5 text-zinc-600 select-none dark:text-zinc-400">
+        {active ? <span className="animate-pulse">Thinking…</span> : thoughtFor(ms)}
+      </summary>
+      <p
+        className="max-h-96 overflow-y-auto border-t border-zinc-200 px-3 py-2 break-words whitespace-pre-wrap text-zinc-600 dark:border-zinc-800 dark:text-zinc-400"
+        data-testid="thinking-text"
+      >
+        {thinking}
+      </p>
+    </details>
+  );
 }
 
 function Usage({ message }: { message: MessageView }) {
@@ -68,12 +109,16 @@ function AssistantMessage({
 }) {
   const streaming = message.status === "streaming";
   const live = useLiveText(chatId, message.id, streaming);
-  const text = streaming ? live : message.content;
+  const text = streaming ? live.text : message.content;
+  const thinking = streaming ? live.thinking : (message.thinking ?? "");
   return (
     <div data-testid="assistant-message" data-status={message.status}>
+      {thinking ? (
+        <ThinkingBlock thinking={thinking} ms={message.thinkingMs} active={streaming && !text} />
+      ) : null}
       {text ? (
         <Markdown text={text} streaming={streaming} />
-      ) : streaming ? (
+      ) : streaming && !thinking ? (
         <p className="animate-pulse text-zinc-500">Thinking…</p>
       ) : null}
       {message.status === "stopped" ? (

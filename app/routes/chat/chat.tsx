@@ -1,16 +1,26 @@
 import { data, Form, Link, redirect } from "react-router";
 import { Composer, ModelProblem } from "~/components/chat/composer";
 import { MessageList } from "~/components/chat/messages";
-import { messageContentSchema, modelNameSchema, systemPromptSchema, titleSchema } from "~/lib/chat-schemas";
+import { ChatSettings } from "~/components/chat/settings";
+import {
+  chatParamsSchema,
+  messageContentSchema,
+  modelNameSchema,
+  systemPromptSchema,
+  titleSchema,
+} from "~/lib/chat-schemas";
 import { requireUser } from "~/server/auth.server";
 import {
+  chatParams,
   deleteChat,
   messagePage,
   parseMessageId,
   renameChat,
   requireChat,
   setChatModel,
+  setChatParams,
   setChatSystemPrompt,
+  setChatThink,
 } from "~/server/chat/chats.server";
 import {
   finishIfOrphaned,
@@ -20,6 +30,7 @@ import {
   waitForReply,
 } from "~/server/chat/generation.server";
 import { modelChoices } from "~/server/chat/models.server";
+import { modelSettings } from "~/server/chat/params.server";
 import type { Route } from "./+types/chat";
 
 export const meta: Route.MetaFunction = ({ data }) => [
@@ -31,7 +42,11 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const chat = await requireChat(user.id, params.chatId);
   const search = new URL(request.url).searchParams;
   const beforeId = parseMessageId(search.get("before"));
-  const [page, choices] = await Promise.all([messagePage(chat.id, beforeId), modelChoices(user.id)]);
+  const [page, choices, settings] = await Promise.all([
+    messagePage(chat.id, beforeId),
+    modelChoices(user.id),
+    modelSettings(chat.model),
+  ]);
   // A reply whose writer is gone (a replica stopped mid-reply) is closed here as failed.
   for (const message of page.messages) {
     if (message.status === "streaming" && (await finishIfOrphaned(message.id))) {
@@ -41,7 +56,15 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   }
   return {
     isAdmin: user.role === "ADMIN",
-    chat,
+    chat: {
+      id: chat.id,
+      title: chat.title,
+      model: chat.model,
+      systemPrompt: chat.systemPrompt,
+      think: chat.think,
+      params: chatParams(chat.options),
+    },
+    settings,
     messages: page.messages.map((message) => ({ ...message, id: String(message.id) })),
     olderCursor: page.hasOlder ? String(page.messages[0].id) : null,
     choices,
@@ -107,6 +130,25 @@ export async function action({ request, params }: Route.ActionArgs) {
       await setChatSystemPrompt(user.id, chat.id, prompt.data);
       throw redirect(`/chat/${chat.id}`);
     }
+    case "params": {
+      const params = chatParamsSchema.safeParse(
+        Object.fromEntries(
+          (["temperature", "topP", "numCtx", "seed", "numPredict"] as const).map((name) => [
+            name,
+            String(form.get(name) ?? ""),
+          ]),
+        ),
+      );
+      if (!params.success) return fail("params", params.error.issues[0].message);
+      await setChatParams(user.id, chat.id, params.data);
+      throw redirect(`/chat/${chat.id}`);
+    }
+    case "think": {
+      const think = form.get("think");
+      if (think !== "on" && think !== "off") return fail("params", "Choose thinking on or off.");
+      await setChatThink(user.id, chat.id, think === "on");
+      throw redirect(`/chat/${chat.id}`);
+    }
     case "delete": {
       await deleteChat(user.id, chat.id);
       throw redirect("/chat");
@@ -117,7 +159,8 @@ export async function action({ request, params }: Route.ActionArgs) {
 }
 
 export default function ChatPage({ loaderData, actionData }: Route.ComponentProps) {
-  const { chat, messages, olderCursor, choices, editing, confirmingDelete, renaming, isAdmin } = loaderData;
+  const { chat, messages, olderCursor, choices, editing, confirmingDelete, renaming, isAdmin, settings } =
+    loaderData;
   const replying = messages.some((message) => message.status === "streaming");
   return (
     <section className="flex flex-col gap-6">
@@ -189,25 +232,34 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
           </Link>
         </Form>
       ) : null}
-      <details className="text-sm">
-        <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">System prompt</summary>
-        <Form method="post" className="mt-2 flex flex-col gap-2">
-          <input type="hidden" name="intent" value="system" />
-          <textarea
-            name="systemPrompt"
-            defaultValue={chat.systemPrompt ?? ""}
-            rows={3}
-            aria-label="System prompt"
-            className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
-          />
-          <button
-            type="submit"
-            className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
-          >
-            Save system prompt
-          </button>
-        </Form>
-      </details>
+      {/* The chat's own settings, kept together: system prompt, thinking switch, parameters. */}
+      <div className="flex flex-col gap-2">
+        <details className="text-sm">
+          <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">System prompt</summary>
+          <Form method="post" className="mt-2 flex flex-col gap-2">
+            <input type="hidden" name="intent" value="system" />
+            <textarea
+              name="systemPrompt"
+              defaultValue={chat.systemPrompt ?? ""}
+              rows={3}
+              aria-label="System prompt"
+              className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+            />
+            <button
+              type="submit"
+              className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
+            >
+              Save system prompt
+            </button>
+          </Form>
+        </details>
+        <ChatSettings
+          think={chat.think}
+          params={chat.params}
+          settings={settings}
+          error={actionData?.field === "params" ? actionData.error : undefined}
+        />
+      </div>
       <MessageList
         key={chat.id}
         chatId={chat.id}

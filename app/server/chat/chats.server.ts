@@ -1,4 +1,5 @@
 import type { MessageStatus } from "~/generated/prisma/client";
+import { type ChatParams, chatParamsSchema } from "~/lib/chat-schemas";
 import { db } from "../db.server";
 
 /** A message id from a form or URL (a BIGSERIAL as decimal digits), or undefined. */
@@ -12,6 +13,8 @@ export const messageSelect = {
   id: true,
   role: true,
   content: true,
+  thinking: true,
+  thinkingMs: true,
   status: true,
   error: true,
   model: true,
@@ -22,6 +25,41 @@ export const messageSelect = {
   createdAt: true,
 } as const;
 
+const chatRecordSelect = {
+  id: true,
+  userId: true,
+  title: true,
+  model: true,
+  systemPrompt: true,
+  think: true,
+  options: true,
+  updatedAt: true,
+} as const;
+
+/** The saved parameters of a chat; anything unreadable counts as unset. */
+export function chatParams(options: unknown): ChatParams {
+  const parsed = chatParamsSchema
+    .partial()
+    .safeParse(
+      Object.fromEntries(
+        Object.entries(typeof options === "object" && options ? options : {}).map(([k, v]) => [k, String(v)]),
+      ),
+    );
+  return parsed.success ? parsed.data : {};
+}
+
+/** Saves the chat's parameters (unset ones left out, so the model's defaults apply). */
+export async function setChatParams(userId: string, chatId: string, params: ChatParams) {
+  const options = Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
+  const { count } = await db().chat.updateMany({ where: { id: chatId, userId }, data: { options } });
+  return count === 1;
+}
+
+export async function setChatThink(userId: string, chatId: string, think: boolean) {
+  const { count } = await db().chat.updateMany({ where: { id: chatId, userId }, data: { think } });
+  return count === 1;
+}
+
 /**
  * The user's chat, or a 404 Response: another user's chat looks exactly like a missing one, so ids
  * cannot be probed.
@@ -29,7 +67,7 @@ export const messageSelect = {
 export async function requireChat(userId: string, chatId: string) {
   const chat = await db().chat.findFirst({
     where: { id: chatId, userId },
-    select: { id: true, userId: true, title: true, model: true, systemPrompt: true, updatedAt: true },
+    select: chatRecordSelect,
   });
   if (!chat) throw new Response("Chat not found", { status: 404 });
   return chat;
@@ -92,6 +130,8 @@ export async function finishMessage(
   messageId: bigint,
   data: {
     content?: string;
+    thinking?: string | null;
+    thinkingMs?: number | null;
     status: MessageStatus;
     error?: string | null;
     promptTokens?: number | null;
@@ -118,6 +158,6 @@ export async function createChat(userId: string, input: { model: string; systemP
       model: input.model,
       systemPrompt: input.systemPrompt ?? user?.defaultSystemPrompt ?? null,
     },
-    select: { id: true, userId: true, title: true, model: true, systemPrompt: true, updatedAt: true },
+    select: chatRecordSelect,
   });
 }

@@ -32,14 +32,20 @@ const chatSelect = {
   title: true,
   model: true,
   systemPrompt: true,
+  think: true,
+  options: true,
   createdAt: true,
   updatedAt: true,
 } as const;
 
-type ExportChat = { id: string; title: string; model: string; systemPrompt: string | null } & Record<
-  "createdAt" | "updatedAt",
-  Date
->;
+type ExportChat = {
+  id: string;
+  title: string;
+  model: string;
+  systemPrompt: string | null;
+  think: boolean;
+  options: unknown;
+} & Record<"createdAt" | "updatedAt", Date>;
 type ExportMessage = Awaited<ReturnType<typeof messageBatch>>[number];
 
 /** The user's own chat, or null: someone else's chat and a missing one are indistinguishable. */
@@ -102,6 +108,8 @@ export const CSV_HEADER = [
   "prompt_tokens",
   "completion_tokens",
   "created_at",
+  // Last, so tools reading the earlier columns by position keep working.
+  "thinking",
 ];
 
 /**
@@ -163,6 +171,7 @@ async function* csvChunks(chats: AsyncIterable<ExportChat>) {
             m.promptTokens,
             m.completionTokens,
             m.createdAt.toISOString(),
+            m.thinking,
           ]),
         )
         .join("");
@@ -213,12 +222,23 @@ export function neutraliseHtml(markdown: string) {
     .join("\n");
 }
 
+/** A reasoning model's thinking as a quote above the answer, raw HTML neutralised like the answer. */
+function markdownThinking(message: ExportMessage) {
+  if (!message.thinking) return "";
+  const seconds = message.thinkingMs === null ? "" : ` (${(message.thinkingMs / 1000).toFixed(1)} s)`;
+  const quoted = neutraliseHtml(message.thinking)
+    .split("\n")
+    .map((line) => (line ? `> ${line}` : ">"))
+    .join("\n");
+  return `> **Thinking**${seconds}\n>\n${quoted}\n\n`;
+}
+
 function markdownMessage(message: ExportMessage) {
   const who =
     ROLE_NAMES[message.role] + (message.role === "assistant" && message.model ? ` (${message.model})` : "");
   const status = message.status === "complete" ? "" : ` · ${message.status}`;
   const error = message.error ? `\n\n> Error: ${escapeHtml(oneLine(message.error))}` : "";
-  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${neutraliseHtml(message.content)}${error}\n\n`;
+  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${markdownThinking(message)}${neutraliseHtml(message.content)}${error}\n\n`;
 }
 
 async function* markdownChunks(chats: AsyncIterable<ExportChat>) {

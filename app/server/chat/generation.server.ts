@@ -4,8 +4,14 @@ import { db } from "../db.server";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
 import { isModelHidden } from "../models/settings.server";
-import { contextLength, type OllamaChatMessage, OllamaError, streamChat } from "../ollama/client.server";
-import { type ChatRecord, finishMessage } from "./chats.server";
+import {
+  type ModelDetails,
+  modelDetails,
+  type OllamaChatMessage,
+  OllamaError,
+  streamChat,
+} from "../ollama/client.server";
+import { type ChatRecord, chatParams, finishMessage } from "./chats.server";
 import { LEASE_RENEW_MS, type LiveEvent, liveStore } from "./live.server";
 
 /**
@@ -121,15 +127,23 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
   const lease = setInterval(() => live.renewLease(key).catch(() => {}), LEASE_RENEW_MS);
 
   let text = "";
+  let thinking = "";
+  let thinkingStartedAt: number | undefined;
+  let thinkingEndedAt: number | undefined;
   let firstTokenAt: number | undefined;
   let usage: { promptTokens?: number; completionTokens?: number } = {};
   // Deltas are batched: while one append is in flight, new text collects and goes in the next.
   let pending = "";
+  let pendingThinking = "";
   let flushing: Promise<void> = Promise.resolve();
   const flush = () => {
-    if (!pending) return flushing;
-    const events: LiveEvent[] = [{ type: "delta", text: pending }];
+    if (!pending && !pendingThinking) return flushing;
+    // Thinking comes before the answer, so it goes first when both collected.
+    const events: LiveEvent[] = [];
+    if (pendingThinking) events.push({ type: "thinking", text: pendingThinking });
+    if (pending) events.push({ type: "delta", text: pending });
     pending = "";
+    pendingThinking = "";
     flushing = flushing.then(() => live.append(key, events)).catch(() => {});
     return flushing;
   };
@@ -141,15 +155,29 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
     if (await isModelHidden(chat.model)) {
       throw new OllamaError(`model ${JSON.stringify(chat.model)} not found, try pulling it first`, 404);
     }
-    const { messages, numCtx } = await buildContext(chat, replyId);
+    const details = await modelDetails(chat.model).catch(() => undefined);
+    const { messages, options } = await buildContext(chat, replyId, details);
+    const canThink = details?.capabilities.includes("thinking") ?? false;
     for await (const chunk of streamChat({
       model: chat.model,
       messages,
-      options: { num_ctx: numCtx },
+      options,
+      // Only said when turning thinking off: Ollama turns it on by default for thinking models,
+      // and refuses `think` for models without the capability.
+      ...(canThink && !chat.think ? { think: false } : {}),
       signal,
     })) {
+      const thought = chunk.message?.thinking ?? "";
+      if (thought) {
+        thinkingStartedAt ??= performance.now();
+        firstTokenAt ??= thinkingStartedAt;
+        thinking += thought;
+        pendingThinking += thought;
+        void flush();
+      }
       const delta = chunk.message?.content ?? "";
       if (delta) {
+        if (thinkingStartedAt !== undefined) thinkingEndedAt ??= performance.now();
         firstTokenAt ??= performance.now();
         text += delta;
         pending += delta;
@@ -183,6 +211,11 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
   const totalMs = Math.round(finishedAt - startedAt);
   await finishMessage(replyId, {
     content: text,
+    thinking: thinking || null,
+    thinkingMs:
+      thinkingStartedAt === undefined
+        ? null
+        : Math.round((thinkingEndedAt ?? finishedAt) - thinkingStartedAt),
     status: end.status,
     error: end.error ?? null,
     promptTokens: usage.promptTokens ?? null,
@@ -216,11 +249,18 @@ function estimateTokens(content: string) {
 /**
  * The messages to send: the system prompt (always kept) and as many of the latest turns as fit in
  * the context window, newest kept, oldest dropped. The window is the model's own (from /api/show),
- * capped by CHAT_MAX_CONTEXT_TOKENS because a bigger num_ctx costs Ollama memory.
+ * capped by CHAT_MAX_CONTEXT_TOKENS because a bigger num_ctx costs Ollama memory. A context length
+ * set on the chat replaces the model's window, under the same cap. The chat's other parameters go
+ * to Ollama as options; unset ones are left out so the model's own defaults apply.
  */
-async function buildContext(chat: ChatRecord, replyId: bigint) {
-  const modelWindow = await contextLength(chat.model).catch(() => undefined);
-  const numCtx = Math.min(modelWindow ?? 4096, env().CHAT_MAX_CONTEXT_TOKENS);
+async function buildContext(chat: ChatRecord, replyId: bigint, details: ModelDetails | undefined) {
+  const params = chatParams(chat.options);
+  const numCtx = Math.min(params.numCtx ?? details?.contextLength ?? 4096, env().CHAT_MAX_CONTEXT_TOKENS);
+  const options: Record<string, number> = { num_ctx: numCtx };
+  if (params.temperature !== undefined) options.temperature = params.temperature;
+  if (params.topP !== undefined) options.top_p = params.topP;
+  if (params.seed !== undefined) options.seed = params.seed;
+  if (params.numPredict !== undefined) options.num_predict = params.numPredict;
   const reservedForReply = Math.min(1024, Math.floor(numCtx / 4));
   let budget = numCtx - reservedForReply;
 
@@ -254,7 +294,7 @@ async function buildContext(chat: ChatRecord, replyId: bigint) {
     }
     if (page.length < pageSize) break;
   }
-  return { messages: [...system, ...kept.reverse()], numCtx };
+  return { messages: [...system, ...kept.reverse()], options };
 }
 
 /**

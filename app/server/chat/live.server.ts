@@ -16,6 +16,7 @@ import { redis } from "../redis.server";
 
 export type LiveEvent =
   | { type: "delta"; text: string }
+  | { type: "thinking"; text: string }
   | { type: "end"; status: "complete" | "stopped" | "failed"; error?: string };
 
 /** An event and its position in the log; pass the position back to resume after it. */

@@ -268,11 +268,33 @@ async function* streamNdjson<Chunk extends { done: boolean }>(
   if (!sawDone) throw new OllamaError("Ollama ended the reply early (connection closed).", 502);
 }
 
-const contextLengths = new Map<string, Promise<number | undefined>>();
+/** What POST /api/show says about a model, as far as the chat needs it. */
+export interface ModelDetails {
+  /** `<arch>.context_length` from model_info. */
+  contextLength?: number;
+  /** "completion", "thinking", "tools", "vision", ... (Ollama 0.6.4+; empty when older). */
+  capabilities: string[];
+  /** The Modelfile's PARAMETER lines (`parameters`), numbers parsed: the model's own defaults. */
+  defaults: Record<string, number | string>;
+}
 
-/** The model's context window from POST /api/show (`<arch>.context_length`), cached per model. */
-export function contextLength(model: string): Promise<number | undefined> {
-  let cached = contextLengths.get(model);
+/** Ollama's `parameters` text: one `name value` per line; repeated names (stop) keep the first. */
+function parseParameters(text: string | undefined) {
+  const defaults: Record<string, number | string> = {};
+  for (const line of (text ?? "").split("\n")) {
+    const match = line.trim().match(/^(\S+)\s+(.+)$/);
+    if (!match || match[1] in defaults) continue;
+    const value = match[2].trim().replace(/^"(.*)"$/, "$1");
+    defaults[match[1]] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  }
+  return defaults;
+}
+
+const modelDetailsCache = new Map<string, Promise<ModelDetails>>();
+
+/** POST /api/show for a model, cached per model (forgotten when models change). */
+export function modelDetails(model: string): Promise<ModelDetails> {
+  let cached = modelDetailsCache.get(model);
   if (!cached) {
     cached = (async () => {
       const response = await ollamaRequest("/api/show", {
@@ -280,15 +302,30 @@ export function contextLength(model: string): Promise<number | undefined> {
         signal: AbortSignal.timeout(5000),
       });
       if (!isOk(response)) throw await errorFromResponse(response, "/api/show");
-      const body = (await response.body.json()) as { model_info?: Record<string, unknown> };
+      const body = (await response.body.json()) as {
+        model_info?: Record<string, unknown>;
+        capabilities?: unknown;
+        parameters?: unknown;
+      };
       const entry = Object.entries(body.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
-      return typeof entry?.[1] === "number" ? entry[1] : undefined;
+      return {
+        contextLength: typeof entry?.[1] === "number" ? entry[1] : undefined,
+        capabilities: Array.isArray(body.capabilities)
+          ? body.capabilities.filter((c): c is string => typeof c === "string")
+          : [],
+        defaults: parseParameters(typeof body.parameters === "string" ? body.parameters : undefined),
+      };
     })();
-    contextLengths.set(model, cached);
+    modelDetailsCache.set(model, cached);
     // Do not remember failures: the next chat asks again.
-    cached.catch(() => contextLengths.delete(model));
+    cached.catch(() => modelDetailsCache.delete(model));
   }
   return cached;
+}
+
+/** The model's context window from POST /api/show (`<arch>.context_length`), cached per model. */
+export async function contextLength(model: string): Promise<number | undefined> {
+  return (await modelDetails(model)).contextLength;
 }
 
 let modelsCache: { at: number; models: Promise<OllamaModel[]> } | undefined;
@@ -312,7 +349,7 @@ export function cachedModels(): Promise<OllamaModel[]> {
  */
 export function forgetCachedModels() {
   modelsCache = undefined;
-  contextLengths.clear();
+  modelDetailsCache.clear();
 }
 
 /** POST /api/embed: one vector per input, plus Ollama's token count. */
