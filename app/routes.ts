@@ -7,13 +7,13 @@ export default [
   route("logout", "routes/auth/logout.ts"),
   route("auth/:provider", "routes/auth/oauth.tsx"),
   route("auth/:provider/callback", "routes/auth/oauth-callback.tsx"),
-  route("settings", "routes/settings/layout.tsx", [
-    index("routes/settings/account.tsx"),
-    route("password", "routes/settings/password.tsx"),
-    route("chat", "routes/settings/chat.tsx"),
-    route("keys", "routes/settings/keys.tsx"),
-    route("usage", "routes/settings/usage.tsx"),
-  ]),
+  // Flat, not nested under a layout: forms and scripts post to /settings itself (an index route would
+  // need ?index). Each page renders the shared SettingsNav.
+  route("settings", "routes/settings/account.tsx"),
+  route("settings/password", "routes/settings/password.tsx"),
+  route("settings/chat", "routes/settings/chat.tsx"),
+  route("settings/keys", "routes/settings/keys.tsx"),
+  route("settings/usage", "routes/settings/usage.tsx"),
   route("dashboard/keys", "routes/settings/dashboard-keys.ts"),
   route("chat", "routes/chat/layout.tsx", [
     index("routes/chat/new.tsx"),

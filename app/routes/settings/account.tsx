@@ -1,5 +1,6 @@
 import { Form, Link, redirect, useNavigation } from "react-router";
 import { SubmitButton } from "~/components/form";
+import { SettingsNav } from "~/components/settings-nav";
 import { requireUser } from "~/server/auth.server";
 import { destroySession, revokeAllSessions } from "~/server/session.server";
 import type { Route } from "./+types/account";
@@ -25,6 +26,7 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
   return (
     <div className="flex max-w-xl flex-col gap-8">
       <section>
+        <SettingsNav />
         <h1 className="mb-4 text-2xl font-semibold">Account</h1>
         <dl className="grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
           <dt className="text-zinc-500">Email</dt>

@@ -1,4 +1,5 @@
 import { data, Form, Link, redirect } from "react-router";
+import { SettingsNav } from "~/components/settings-nav";
 import { systemPromptSchema } from "~/lib/chat-schemas";
 import { requireUser } from "~/server/auth.server";
 import { db } from "~/server/db.server";
@@ -31,6 +32,7 @@ export default function ChatSettings({ loaderData, actionData }: Route.Component
   const { isAdmin, defaultSystemPrompt } = loaderData;
   return (
     <div className="flex max-w-xl flex-col gap-8">
+      <SettingsNav />
       <h1 className="text-2xl font-semibold">Chat settings</h1>
       {actionData?.error ? (
         <p role="alert" className="text-sm text-red-600 dark:text-red-400">

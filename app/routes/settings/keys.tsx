@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { data, Form, Link, useNavigation } from "react-router";
 import { Field, FormError, SubmitButton } from "~/components/form";
+import { SettingsNav } from "~/components/settings-nav";
 import { type FieldErrors, fieldErrorsOf } from "~/lib/account-schemas";
 import { createKeySchema, keyLimitsSchema } from "~/lib/api-key-schemas";
 import { recordAdminAccessDenied } from "~/server/admin/audit.server";
@@ -181,6 +182,7 @@ export default function ApiKeys({ loaderData, actionData }: Route.ComponentProps
   return (
     <div className="flex max-w-3xl flex-col gap-8">
       <div>
+        <SettingsNav />
         <h1 className="text-2xl font-semibold">API keys</h1>
         <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
           Use a key with any OpenAI client: base URL <code>/api/v1</code>,{" "}

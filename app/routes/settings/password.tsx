@@ -1,5 +1,6 @@
 import { data, Form, redirect, useNavigation, useSearchParams } from "react-router";
 import { Field, FormError, SubmitButton } from "~/components/form";
+import { SettingsNav } from "~/components/settings-nav";
 import { fieldErrorsOf } from "~/lib/account-schemas";
 import { changePasswordSchema } from "~/lib/admin-user-schemas";
 import {
@@ -56,6 +57,7 @@ export default function ChangePassword({ loaderData, actionData }: Route.Compone
   const errors = actionData?.errors;
   return (
     <div className="mx-auto flex max-w-sm flex-col gap-4">
+      <SettingsNav />
       <h1 className="text-2xl font-semibold">
         {loaderData.mustChangePassword ? "Choose your password" : "Change password"}
       </h1>

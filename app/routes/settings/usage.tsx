@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { SettingsNav } from "~/components/settings-nav";
 import { usageSummary } from "~/server/api/usage.server";
 import { requireUser } from "~/server/auth.server";
 import type { Route } from "./+types/usage";
@@ -18,6 +19,7 @@ export default function Usage({ loaderData }: Route.ComponentProps) {
   const { rows } = loaderData;
   return (
     <div className="flex max-w-4xl flex-col gap-4">
+      <SettingsNav />
       <h1 className="text-2xl font-semibold">API usage</h1>
       <p className="text-sm text-zinc-600 dark:text-zinc-400">
         Your API calls in the last {DAYS} days (UTC), per key and model. New calls appear within a few
