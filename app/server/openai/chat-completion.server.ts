@@ -24,7 +24,7 @@ import {
   upstreamTimeout,
   upstreamUnavailable,
 } from "./errors.server";
-import { type ApiReply, jsonReply } from "./exchange.server";
+import { type ApiReply, jsonReply, sseReply } from "./exchange.server";
 
 /**
  * Chat completions over Ollama's native /api/chat, with the OpenAI objects built here (not by
@@ -320,14 +320,5 @@ function streamCompletion(
     }
   }
 
-  return {
-    status: 200,
-    headers: {
-      ...headers,
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      "X-Accel-Buffering": "no",
-    },
-    events: events(),
-  };
+  return sseReply(headers, events());
 }

@@ -11,7 +11,7 @@ import {
 } from "./chat-completion.server";
 import { invalidRequestFrom } from "./chat-request.server";
 import { invalidRequest } from "./errors.server";
-import { type ApiReply, jsonReply } from "./exchange.server";
+import { type ApiReply, jsonReply, sseReply } from "./exchange.server";
 
 /**
  * Legacy text completions (POST /completions, OpenAI's CreateCompletionRequest) over Ollama's
@@ -214,14 +214,5 @@ export async function createCompletion(
       }
     }
   }
-  return {
-    status: 200,
-    headers: {
-      ...headers,
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      "X-Accel-Buffering": "no",
-    },
-    events: events(),
-  };
+  return sseReply(headers, events());
 }

@@ -40,6 +40,23 @@ export function jsonReply(json: unknown, headers: Record<string, string> = {}, s
   return { status, headers, json };
 }
 
+/** A 200 text/event-stream reply, with the headers every streamed endpoint sends (no proxy buffering). */
+export function sseReply(
+  headers: Record<string, string>,
+  events: AsyncGenerator<string, void, undefined>,
+): ApiReply {
+  return {
+    status: 200,
+    headers: {
+      ...headers,
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      "X-Accel-Buffering": "no",
+    },
+    events,
+  };
+}
+
 export function fromWebRequest(request: Request): ApiRequest {
   return {
     method: request.method,

@@ -10,7 +10,7 @@ import { errorFields, log } from "../log.server";
 import { type OllamaChatChunk, type OllamaToolCall, streamChat } from "../ollama/client.server";
 import { type CompletionOutcome, openUpstream, toOpenAIError } from "./chat-completion.server";
 import { invalidRequest, OpenAIError, serverError } from "./errors.server";
-import { type ApiReply, jsonReply } from "./exchange.server";
+import { type ApiReply, jsonReply, sseReply } from "./exchange.server";
 import {
   type Item,
   itemId,
@@ -391,16 +391,7 @@ export async function createResponse(
       }
     }
   }
-  return {
-    status: 200,
-    headers: {
-      ...headers,
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      "X-Accel-Buffering": "no",
-    },
-    events: events(),
-  };
+  return sseReply(headers, events());
 }
 
 // ---------------------------------------------------------------------------------------------
