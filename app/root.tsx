@@ -1,16 +1,17 @@
 import {
-  isRouteErrorResponse,
   Links,
   Meta,
   Outlet,
   Scripts,
   ScrollRestoration,
   useFetchers,
+  useMatches,
   useRouteLoaderData,
 } from "react-router";
 import type { Route } from "./+types/root";
 import "./app.css";
 import { AppHeader } from "./components/app-header";
+import { ErrorPage } from "./components/error-page";
 import { useNonce } from "./components/nonce";
 import { isTheme, type Theme } from "./lib/theme";
 import { getUser, requirePasswordChosen } from "./server/auth.server";
@@ -66,7 +67,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <Meta />
         <Links />
       </head>
-      <body className="min-h-screen">
+      <body className="min-h-dvh">
         {children}
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
@@ -75,36 +76,35 @@ export function Layout({ children }: { children: React.ReactNode }) {
   );
 }
 
+/** Routes whose `handle` says `{ fullScreen: true }` (the chat) fill the screen under the header. */
+function useFullScreen() {
+  return useMatches().some((match) => (match.handle as { fullScreen?: boolean } | undefined)?.fullScreen);
+}
+
 export default function App({ loaderData }: Route.ComponentProps) {
+  const fullScreen = useFullScreen();
   return (
     <>
       <AppHeader user={loaderData.user} theme={loaderData.theme} />
-      <main className="mx-auto max-w-5xl px-4 py-8">
+      {fullScreen ? (
         <Outlet />
-      </main>
+      ) : (
+        <main className="mx-auto max-w-5xl px-4 py-8">
+          <Outlet />
+        </main>
+      )}
     </>
   );
 }
 
 export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
-  let title = "Something went wrong";
-  let detail = "An unexpected error occurred. Try again in a moment.";
-  if (isRouteErrorResponse(error)) {
-    title =
-      error.status === 404
-        ? "Page not found"
-        : error.status === 403
-          ? "Not allowed"
-          : `Error ${error.status}`;
-    detail = typeof error.data === "string" && error.data ? error.data : error.statusText || detail;
-  }
+  const data = useRouteLoaderData<typeof loader>("root");
   return (
-    <main className="mx-auto max-w-xl px-4 py-16">
-      <h1 className="mb-4 text-2xl font-semibold">{title}</h1>
-      <p className="text-zinc-600 dark:text-zinc-400">{detail}</p>
-      <a href="/" className="mt-6 inline-block text-indigo-600 underline dark:text-indigo-400">
-        Back to the start page
-      </a>
-    </main>
+    <>
+      {data ? <AppHeader user={data.user} theme={data.theme} /> : null}
+      <main>
+        <ErrorPage error={error} />
+      </main>
+    </>
   );
 }

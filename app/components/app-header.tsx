@@ -1,5 +1,6 @@
-import { Form, Link, useLocation } from "react-router";
+import { Form, Link, NavLink, useLocation } from "react-router";
 import type { Theme } from "~/lib/theme";
+import { useCloseOnNavigation } from "./disclosure";
 import { ThemeSwitch } from "./theme-switch";
 
 interface HeaderUser {
@@ -8,63 +9,94 @@ interface HeaderUser {
   role: "ADMIN" | "USER";
 }
 
+/** Header height, shared with the chat shell, which fills the rest of the screen. */
+export const HEADER_HEIGHT_CLASS = "h-14";
+
+const linkClass = ({ isActive }: { isActive: boolean }) =>
+  `rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800 ${isActive ? "font-semibold" : ""}`;
+
+/**
+ * One row at every width. On phones the links fold behind a Menu button: a <details> placed before
+ * the links, whose open state shows them (CSS `peer-open`), so it works without JavaScript and the
+ * links exist once in the page.
+ */
 export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: Theme }) {
   const location = useLocation();
+  const menu = useCloseOnNavigation<HTMLDetailsElement>();
   return (
-    <header className="border-b border-zinc-200 dark:border-zinc-800">
-      <nav
-        className="mx-auto flex max-w-5xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 text-sm"
-        aria-label="Main"
-      >
-        <Link to="/" className="mr-auto text-base font-semibold">
+    <header
+      className={`${HEADER_HEIGHT_CLASS} relative z-30 border-b border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-950`}
+    >
+      <nav className="flex h-full items-center gap-2 px-4 text-sm" aria-label="Main">
+        <Link to="/" className="mr-auto shrink-0 text-base font-semibold">
           CustomChatAI
         </Link>
-        <ThemeSwitch current={theme} redirectTo={location.pathname + location.search} />
         {user ? (
           <>
-            <Link to="/chat" className="hover:underline">
-              Chats
-            </Link>
-            <Link to="/search" className="hover:underline">
-              Search
-            </Link>
-            <Link to="/docs/api" className="hover:underline">
-              API
-            </Link>
-            {user.role === "ADMIN" ? (
-              <Link to="/admin" className="hover:underline" data-testid="admin-link">
-                Admin
-              </Link>
-            ) : null}
-            <Link
-              to="/settings"
-              className="flex min-w-0 items-center hover:underline"
-              data-testid="account-link"
+            <details ref={menu} className="peer sm:hidden">
+              <summary
+                className="cursor-pointer list-none rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700 [&::-webkit-details-marker]:hidden"
+                aria-label="Menu"
+              >
+                Menu
+              </summary>
+            </details>
+            <div
+              className="absolute inset-x-0 top-full hidden flex-col gap-1 border-b border-zinc-200 bg-white p-3 shadow-lg peer-open:flex sm:static sm:flex sm:flex-row sm:items-center sm:gap-1 sm:border-0 sm:bg-transparent sm:p-0 sm:shadow-none dark:border-zinc-800 dark:bg-zinc-950 sm:dark:bg-transparent"
+              data-testid="main-links"
             >
-              {/* A long address is cut with an ellipsis rather than widening the page on a phone. */}
-              <span className="max-w-[11rem] truncate sm:max-w-[16rem]" title={user.email}>
-                {user.name || user.email}
-              </span>
+              <NavLink to="/chat" className={linkClass} end={false}>
+                Chats
+              </NavLink>
+              <NavLink to="/search" className={linkClass}>
+                Search
+              </NavLink>
+              <NavLink to="/docs/api" className={linkClass}>
+                API
+              </NavLink>
               {user.role === "ADMIN" ? (
-                <span className="ml-1 rounded bg-indigo-100 px-1 text-xs text-indigo-800 dark:bg-indigo-900 dark:text-indigo-100">
-                  admin
-                </span>
+                <NavLink to="/admin" className={linkClass} data-testid="admin-link">
+                  Admin
+                </NavLink>
               ) : null}
-            </Link>
-            <Form method="post" action="/logout">
-              <button type="submit" className="hover:underline">
-                Log out
-              </button>
-            </Form>
+              <ThemeSwitch current={theme} redirectTo={location.pathname + location.search} />
+              <NavLink
+                to="/settings"
+                className={(state) => `flex min-w-0 items-center ${linkClass(state)}`}
+                data-testid="account-link"
+              >
+                {/* A long address is cut with an ellipsis rather than widening the page on a phone. */}
+                <span className="max-w-[16rem] truncate sm:max-w-[12rem] lg:max-w-[16rem]" title={user.email}>
+                  {user.name || user.email}
+                </span>
+                {user.role === "ADMIN" ? (
+                  <span className="ml-1 rounded bg-indigo-100 px-1 text-xs text-indigo-800 dark:bg-indigo-900 dark:text-indigo-100">
+                    admin
+                  </span>
+                ) : null}
+              </NavLink>
+              <Form method="post" action="/logout">
+                <button
+                  type="submit"
+                  className="w-full rounded px-2 py-1.5 text-left hover:bg-zinc-100 dark:hover:bg-zinc-800"
+                >
+                  Log out
+                </button>
+              </Form>
+            </div>
           </>
         ) : (
           <>
-            <Link to="/login" className="hover:underline">
+            {/* Hidden on phones, where the row has room for the two links only. */}
+            <div className="hidden sm:block">
+              <ThemeSwitch current={theme} redirectTo={location.pathname + location.search} />
+            </div>
+            <Link to="/login" className="rounded px-2 py-1.5 hover:underline">
               Log in
             </Link>
             <Link
               to="/signup"
-              className="rounded bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500"
+              className="shrink-0 rounded bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500"
             >
               Sign up
             </Link>

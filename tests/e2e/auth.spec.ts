@@ -74,7 +74,11 @@ for (const javaScriptEnabled of [true, false]) {
   });
 }
 
-test("the home page lists the models Ollama reports", async ({ page }) => {
+test("after sign-up the start page is a new chat, offering the models Ollama reports", async ({ page }) => {
   await signUp(page, uniqueEmail("models"));
-  await expect(page.getByTestId("ollama-status")).toContainText("llama3.2:latest");
+  await expect(page).toHaveURL(/\/chat$/);
+  await expect(page.getByLabel("Model")).toContainText("llama3.2:latest");
+  await expect(page.getByLabel("Message")).toBeVisible();
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/chat$/);
 });

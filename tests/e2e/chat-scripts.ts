@@ -64,6 +64,12 @@ export function scriptForMessage(req: Json): ChatScript | undefined {
         reply:
           "Here is code:\n\n```js\nconst answer = 42;\n```\n\n| name | value |\n|---|---|\n| a | 1 |\n\n- one\n- two",
       };
+    case "long":
+      // Taller than any screen: the composer must stay in view while it streams in.
+      return {
+        reply: Array.from({ length: 60 }, (_, i) => `Paragraph ${i + 1} of a long answer.`).join("\n\n"),
+        tokenDelayMs: 5,
+      };
     default:
       return { reply: `You said: ${last.slice(0, 80)}` };
   }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { expect, type Page, test } from "@playwright/test";
 import { THINKING_MODEL } from "./chat-scripts";
-import { signUp, uniqueEmail } from "./support";
+import { openChatMenu, openChatSettings, signUp, uniqueEmail } from "./support";
 
 async function startThinkingChat(page: Page, message: string) {
   await page.goto("/chat");
@@ -54,6 +54,7 @@ test.describe("reasoning models with JavaScript", () => {
     await expect(thinking(page).getByTestId("thinking-text")).toContainText("The user asks about the sky.");
 
     const download = async (label: string) => {
+      await openChatMenu(page);
       const [file] = await Promise.all([
         page.waitForEvent("download"),
         page.getByRole("link", { name: label, exact: true }).click(),
@@ -75,6 +76,7 @@ test.describe("reasoning models with JavaScript", () => {
     await startThinkingChat(page, "[[think]] first question");
     await expect(reply(page)).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
     await expect(thinking(page)).toHaveCount(1);
+    await openChatSettings(page);
     await page.getByRole("button", { name: "Turn thinking off" }).click();
     await expect(page.getByTestId("think-switch")).toContainText("Thinking is off for this chat");
     await page.getByLabel("Message").fill("[[think]] second question");
@@ -91,6 +93,7 @@ test.describe("reasoning models with JavaScript", () => {
   test("per-chat parameters: defaults shown, saved, bad values refused with an error", async ({ page }) => {
     await startThinkingChat(page, "parameters");
     await expect(reply(page)).toHaveAttribute("data-status", "complete");
+    await openChatSettings(page);
     await page.getByText("Parameters", { exact: true }).click();
     const temperature = page.getByLabel("Temperature");
     await expect(temperature).toHaveAttribute("placeholder", "0.6");
@@ -123,6 +126,7 @@ test.describe("reasoning models without JavaScript", () => {
     await thinking(page).locator("summary").click();
     await expect(thinking(page).getByTestId("thinking-text")).toContainText("Rayleigh scattering");
 
+    await openChatSettings(page);
     await page.getByRole("button", { name: "Turn thinking off" }).click();
     await expect(page.getByTestId("think-switch")).toContainText("Thinking is off for this chat");
     await page.getByText("Parameters", { exact: true }).click();
@@ -152,7 +156,7 @@ test("looks right at 1280 and 390 px, light and dark, with thinking and paramete
         storageState: state,
       });
       const page = await context.newPage();
-      await page.goto(url);
+      await page.goto(`${url}?settings=1`);
       await thinking(page).locator("summary").click();
       await page.getByText("Parameters", { exact: true }).click();
       await expect(page.getByLabel("Max tokens")).toBeVisible();

@@ -1,6 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import pg from "pg";
-import { signUp, uniqueEmail } from "./support";
+import { openChatMenu, signUp, uniqueEmail } from "./support";
 
 async function startChat(page: Page, message: string) {
   await page.goto("/chat");
@@ -129,7 +129,7 @@ test.describe("long chats", () => {
     // It opens at the latest message, and nothing older loads until the reader scrolls up.
     await expect(page.getByText("seeded message 120", { exact: true })).toBeInViewport();
     await expect(page.getByTestId("load-older")).not.toBeInViewport();
-    const scrollToTop = () => page.evaluate(() => window.scrollTo(0, 0));
+    const scrollToTop = () => page.locator("#chat-scroll").evaluate((pane) => pane.scrollTo(0, 0));
     await scrollToTop();
     await expect(items).toHaveCount(100);
     // The reading position is kept: the top of the list is out of view again after loading.
@@ -158,6 +158,7 @@ test("export downloads of a chat: Markdown, JSON and CSV with the conversation i
   await startChat(page, "=SUM(A1) export me, please");
   await expect(reply(page)).toHaveAttribute("data-status", "complete");
   const download = async (label: string) => {
+    await openChatMenu(page);
     const [file] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("link", { name: label, exact: true }).click(),

@@ -20,3 +20,16 @@ export const e2eGitHubUser = {
   name: "E2E Octocat",
   email: "e2e-octocat@example.com",
 };
+
+/** Opens the chat's "…" menu (rename, pin, settings, export, delete) unless it is open already. */
+export async function openChatMenu(page: Page) {
+  const menu = page.getByTestId("chat-menu");
+  if ((await menu.getAttribute("open")) === null) await menu.getByLabel("Chat actions").click();
+}
+
+/** Opens the chat's system prompt and parameters panel through its menu. */
+export async function openChatSettings(page: Page) {
+  await openChatMenu(page);
+  await page.getByRole("link", { name: "System prompt and parameters" }).click();
+  await page.getByTestId("chat-settings").waitFor();
+}

@@ -156,13 +156,13 @@ describe.each([
   test("the thinking switch: off sends think:false (only to models that can think) and is saved with the chat", async () => {
     ollama.setChat({ thinking: ["secret thoughts"], reply: "Plain answer." });
     const chatId = await newChat("first");
-    const page = await (await user.get(`/chat/${chatId}`)).text();
+    const page = await (await user.get(`/chat/${chatId}?settings=1`)).text();
     expect(page).toContain("Turn thinking off");
 
     const off = await user.post(`/chat/${chatId}`, { intent: "think", think: "off" });
     expect(off.status).toBe(302);
     expect((await chatRow(chatId)).think).toBe(false);
-    expect(await (await user.get(`/chat/${chatId}`)).text()).toContain("Turn thinking on");
+    expect(await (await user.get(`/chat/${chatId}?settings=1`)).text()).toContain("Turn thinking on");
 
     await send(chatId, "second");
     expect(ollama.chats.at(-1)?.body.think).toBe(false);
@@ -171,7 +171,7 @@ describe.each([
 
     // A model without the capability is never sent `think` (Ollama would refuse it).
     const llama = await newChat("no thinking here", { model: "llama3.2:latest" });
-    expect(await (await user.get(`/chat/${llama}`)).text()).not.toContain("Turn thinking");
+    expect(await (await user.get(`/chat/${llama}?settings=1`)).text()).not.toContain("Turn thinking");
     await user.post(`/chat/${llama}`, { intent: "think", think: "off" });
     await send(llama, "again");
     expect(ollama.chats.at(-1)?.body).not.toHaveProperty("think");
@@ -212,7 +212,7 @@ describe.each([
     const chatId = await newChat("params please");
     // Before anything is set: only the context window goes, and the page shows the model's defaults.
     expect(ollama.chats.at(-1)?.body.options).toEqual({ num_ctx: 8192 });
-    const before = await (await user.get(`/chat/${chatId}`)).text();
+    const before = await (await user.get(`/chat/${chatId}?settings=1`)).text();
     expect(before).toContain('placeholder="0.6"');
     expect(before).toContain('placeholder="0.95"');
     expect(before).toContain('placeholder="8192"');
@@ -233,7 +233,7 @@ describe.each([
       seed: 42,
       numPredict: 100,
     });
-    const after = await (await user.get(`/chat/${chatId}`)).text();
+    const after = await (await user.get(`/chat/${chatId}?settings=1`)).text();
     expect(after).toContain('value="0.3"');
     expect(after).toContain("Parameters (5 set)");
 

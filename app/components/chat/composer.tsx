@@ -10,12 +10,12 @@ function formatSize(bytes: number) {
 
 export function ModelPicker({ models, value }: { models: PickerModel[]; value?: string }) {
   return (
-    <label className="flex items-center gap-2 text-sm">
-      <span className="text-zinc-600 dark:text-zinc-400">Model</span>
+    <label className="flex min-w-0 flex-1 items-center gap-2 text-sm">
+      <span className="sr-only">Model</span>
       <select
         name="model"
         defaultValue={value}
-        className="rounded border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+        className="w-full max-w-xs min-w-0 truncate rounded-lg border border-zinc-200 bg-white px-2 py-1 text-zinc-700 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-300"
       >
         {models.map((model) => (
           <option key={model.name} value={model.name}>
@@ -34,9 +34,13 @@ export function ModelPicker({ models, value }: { models: PickerModel[]; value?: 
   );
 }
 
+/** The composer's form id: starter prompts on the new-chat page submit it from outside. */
+export const COMPOSER_FORM_ID = "composer";
+
 /**
  * The message box. A plain form: without JavaScript the server waits for the whole reply and
  * redirects back (wait=1); with JavaScript it answers at once and the reply streams in (wait=0).
+ * Enter sends, Shift+Enter starts a new line; after a send the box is cleared and keeps the focus.
  */
 export function Composer({
   models,
@@ -56,47 +60,64 @@ export function Composer({
   const formRef = useRef<HTMLFormElement>(null);
   const wasSending = useRef(false);
   useEffect(() => {
-    // Clear the box once a send has gone through without an error.
-    if (wasSending.current && !sending && !error) formRef.current?.reset();
+    // Clear the box once a send has gone through without an error, and keep typing where you were.
+    if (wasSending.current && !sending && !error) {
+      formRef.current?.reset();
+      formRef.current?.querySelector("textarea")?.focus();
+    }
     wasSending.current = sending;
   }, [sending, error]);
 
   return (
-    <Form method="post" ref={formRef} className="flex flex-col gap-2" data-testid="composer">
+    <Form
+      method="post"
+      ref={formRef}
+      id={COMPOSER_FORM_ID}
+      className="flex flex-col gap-2"
+      data-testid="composer"
+    >
       <input type="hidden" name="intent" value="send" />
       <WaitForReplyInput />
       {children}
-      <textarea
-        name="content"
-        required
-        rows={3}
-        maxLength={MAX_MESSAGE_CHARS}
-        aria-label="Message"
-        placeholder="Send a message"
-        aria-invalid={error ? true : undefined}
-        className="w-full rounded border border-zinc-300 bg-white px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
-        onKeyDown={(event) => {
-          if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
-            event.preventDefault();
-            event.currentTarget.form?.requestSubmit();
-          }
-        }}
-      />
+      <div className="rounded-xl border border-zinc-300 bg-white shadow-sm focus-within:border-indigo-500 focus-within:ring-1 focus-within:ring-indigo-500 dark:border-zinc-700 dark:bg-zinc-900">
+        <textarea
+          name="content"
+          required
+          rows={2}
+          maxLength={MAX_MESSAGE_CHARS}
+          aria-label="Message"
+          placeholder="Send a message (Shift+Enter for a new line)"
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? "composer-error" : undefined}
+          className="block max-h-60 min-h-[3.5rem] w-full resize-none bg-transparent px-3 pt-2.5 pb-1 outline-none [field-sizing:content]"
+          onKeyDown={(event) => {
+            if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+              event.preventDefault();
+              event.currentTarget.form?.requestSubmit();
+            }
+          }}
+        />
+        <div className="flex flex-wrap items-center justify-between gap-2 px-2 pb-2">
+          {models.length > 0 ? <ModelPicker models={models} value={model} /> : <span />}
+          <button
+            type="submit"
+            disabled={disabled || sending}
+            className="rounded-lg bg-indigo-600 px-4 py-1.5 font-medium text-white hover:bg-indigo-500 disabled:opacity-60"
+          >
+            Send
+          </button>
+        </div>
+      </div>
       {error ? (
-        <p role="alert" className="text-sm text-red-600 dark:text-red-400" data-testid="composer-error">
+        <p
+          role="alert"
+          id="composer-error"
+          className="text-sm text-red-700 dark:text-red-400"
+          data-testid="composer-error"
+        >
           {error}
         </p>
       ) : null}
-      <div className="flex flex-wrap items-center justify-between gap-2">
-        {models.length > 0 ? <ModelPicker models={models} value={model} /> : <span />}
-        <button
-          type="submit"
-          disabled={disabled || sending}
-          className="rounded bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500 disabled:opacity-60"
-        >
-          Send
-        </button>
-      </div>
     </Form>
   );
 }

@@ -1,7 +1,10 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { Form, Link, useFetcher, useRevalidator } from "react-router";
 import { Markdown } from "../markdown";
+import { CHAT_SCROLL_ID } from "./scroll-pane";
 import { WaitForReplyInput } from "./use-hydrated";
+
+const scrollPane = () => document.getElementById(CHAT_SCROLL_ID);
 
 export interface MessageView {
   id: string;
@@ -166,20 +169,8 @@ function AssistantMessage({
 }
 
 /**
- * A chat opens at its latest message, as chat apps do, unless the URL names a message (#m<id>,
- * from search or after a no-JavaScript send). Runs before useOlderMessages' observer starts, so
- * opening a long chat does not load older pages that nobody scrolled up to. (A passive effect, so
- * it comes after React Router's scroll restoration, which would put a new page at the top.)
- */
-function useOpenAtLatest() {
-  // On mount only: the list is keyed by chat id, so another chat mounts it afresh.
-  useEffect(() => {
-    if (!window.location.hash) window.scrollTo(0, document.documentElement.scrollHeight);
-  }, []);
-}
-
-/**
  * With JavaScript, older messages load by themselves when the top of the list scrolls into view
+ * (the chat opens at its latest message: ScrollPane)
  * (the "Load older messages" link is the no-JavaScript way). The scroll position is kept, so the
  * message being read does not jump.
  */
@@ -202,7 +193,7 @@ function useOlderMessages(chatId: string, firstCursor: string | null) {
     const page = fetcher.data;
     if (!page || fetcher.state !== "idle" || handled.current === page) return;
     handled.current = page;
-    heightBefore.current = document.documentElement.scrollHeight;
+    heightBefore.current = scrollPane()?.scrollHeight ?? null;
     setOlder((previous) => {
       const known = new Set(previous.map((message) => message.id));
       return [...page.messages.filter((message) => !known.has(message.id)), ...previous];
@@ -211,8 +202,9 @@ function useOlderMessages(chatId: string, firstCursor: string | null) {
   }, [fetcher.data, fetcher.state]);
 
   useLayoutEffect(() => {
-    if (heightBefore.current === null) return;
-    window.scrollBy(0, document.documentElement.scrollHeight - heightBefore.current);
+    const pane = scrollPane();
+    if (heightBefore.current === null || !pane) return;
+    pane.scrollBy(0, pane.scrollHeight - heightBefore.current);
     heightBefore.current = null;
   });
 
@@ -242,7 +234,6 @@ export function MessageList({
   olderCursor: string | null;
   editing: boolean;
 }) {
-  useOpenAtLatest();
   const { older, cursor, sentinel } = useOlderMessages(chatId, olderCursor);
   const messages = older.length ? [...older, ...latest] : latest;
   const lastUserIndex = messages.findLastIndex((message) => message.role === "user");

@@ -1,6 +1,8 @@
 import { data, Form, Link, redirect } from "react-router";
+import { ChatMenu } from "~/components/chat/chat-menu";
 import { Composer, ModelProblem } from "~/components/chat/composer";
 import { MessageList } from "~/components/chat/messages";
+import { ScrollPane } from "~/components/chat/scroll-pane";
 import { ChatSettings } from "~/components/chat/settings";
 import {
   chatParamsSchema,
@@ -19,6 +21,7 @@ import {
   requireChat,
   setChatModel,
   setChatParams,
+  setChatPinned,
   setChatSystemPrompt,
   setChatThink,
 } from "~/server/chat/chats.server";
@@ -62,6 +65,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
       model: chat.model,
       systemPrompt: chat.systemPrompt,
       think: chat.think,
+      pinned: chat.pinnedAt !== null,
       params: chatParams(chat.options),
     },
     settings,
@@ -71,6 +75,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
     editing: search.get("edit") === "1",
     confirmingDelete: search.get("delete") === "1",
     renaming: search.get("rename") === "1",
+    showSettings: search.get("settings") === "1",
   };
 }
 
@@ -128,7 +133,7 @@ export async function action({ request, params }: Route.ActionArgs) {
       const prompt = systemPromptSchema.safeParse(form.get("systemPrompt") ?? "");
       if (!prompt.success) return fail("systemPrompt", prompt.error.issues[0].message);
       await setChatSystemPrompt(user.id, chat.id, prompt.data);
-      throw redirect(`/chat/${chat.id}`);
+      throw redirect(`/chat/${chat.id}?settings=1`);
     }
     case "params": {
       const params = chatParamsSchema.safeParse(
@@ -141,12 +146,19 @@ export async function action({ request, params }: Route.ActionArgs) {
       );
       if (!params.success) return fail("params", params.error.issues[0].message);
       await setChatParams(user.id, chat.id, params.data);
-      throw redirect(`/chat/${chat.id}`);
+      throw redirect(`/chat/${chat.id}?settings=1`);
     }
     case "think": {
       const think = form.get("think");
       if (think !== "on" && think !== "off") return fail("params", "Choose thinking on or off.");
       await setChatThink(user.id, chat.id, think === "on");
+      throw redirect(`/chat/${chat.id}?settings=1`);
+    }
+    case "pin": {
+      const pinned = form.get("pinned");
+      if (pinned !== "on" && pinned !== "off") return fail("intent", "Choose pin or unpin.");
+      if (!(await setChatPinned(user.id, chat.id, pinned === "on")))
+        return fail("intent", "You have pinned as many chats as can be pinned; unpin one first.", 409);
       throw redirect(`/chat/${chat.id}`);
     }
     case "delete": {
@@ -158,122 +170,152 @@ export async function action({ request, params }: Route.ActionArgs) {
   }
 }
 
-export default function ChatPage({ loaderData, actionData }: Route.ComponentProps) {
-  const { chat, messages, olderCursor, choices, editing, confirmingDelete, renaming, isAdmin, settings } =
-    loaderData;
-  const replying = messages.some((message) => message.status === "streaming");
+const inputClass = "rounded border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900";
+
+/** The chat's own settings, opened from the menu: system prompt, thinking switch, parameters. */
+function SettingsPanel({
+  chat,
+  settings,
+  error,
+}: {
+  chat: Route.ComponentProps["loaderData"]["chat"];
+  settings: Route.ComponentProps["loaderData"]["settings"];
+  error?: string;
+}) {
   return (
-    <section className="flex flex-col gap-6">
-      <header className="flex flex-wrap items-center justify-between gap-3">
+    <section
+      aria-labelledby="chat-settings-title"
+      className="mb-6 flex flex-col gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
+      data-testid="chat-settings"
+    >
+      <div className="flex items-center justify-between">
+        <h2 id="chat-settings-title" className="font-medium">
+          System prompt and parameters
+        </h2>
+        <Link to="." className="text-sm underline">
+          Close
+        </Link>
+      </div>
+      <Form method="post" className="flex flex-col gap-2 text-sm">
+        <input type="hidden" name="intent" value="system" />
+        <label htmlFor="system-prompt" className="text-zinc-600 dark:text-zinc-400">
+          System prompt
+        </label>
+        <textarea
+          id="system-prompt"
+          name="systemPrompt"
+          defaultValue={chat.systemPrompt ?? ""}
+          rows={3}
+          className={inputClass}
+        />
+        <button
+          type="submit"
+          className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
+        >
+          Save system prompt
+        </button>
+      </Form>
+      <ChatSettings think={chat.think} params={chat.params} settings={settings} error={error} />
+    </section>
+  );
+}
+
+export default function ChatPage({ loaderData, actionData }: Route.ComponentProps) {
+  const {
+    chat,
+    messages,
+    olderCursor,
+    choices,
+    editing,
+    confirmingDelete,
+    renaming,
+    showSettings,
+    isAdmin,
+    settings,
+  } = loaderData;
+  const replying = messages.some((message) => message.status === "streaming");
+  const paramsError = actionData?.field === "params" ? actionData.error : undefined;
+  return (
+    <>
+      <header className="flex h-12 shrink-0 items-center gap-2 border-b border-zinc-200 pr-2 pl-14 md:pl-4 dark:border-zinc-800">
         {renaming ? (
-          <Form method="post" className="flex gap-2">
+          <Form method="post" className="flex min-w-0 flex-1 gap-2">
             <input type="hidden" name="intent" value="rename" />
             <input
               name="title"
               defaultValue={chat.title}
               aria-label="Title"
-              className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+              // biome-ignore lint/a11y/noAutofocus: the user just chose Rename
+              autoFocus
+              className={`min-w-0 flex-1 ${inputClass}`}
             />
             <button type="submit" className="rounded bg-indigo-600 px-3 py-1 text-sm text-white">
               Save
             </button>
+            <Link to="." className="px-1 py-1 text-sm underline">
+              Cancel
+            </Link>
           </Form>
         ) : (
-          <h1 className="text-xl font-semibold" data-testid="chat-title">
+          <h1 className="min-w-0 flex-1 truncate font-semibold" data-testid="chat-title" title={chat.title}>
+            {chat.pinned ? (
+              <span className="mr-1 text-xs" title="Pinned" role="img" aria-label="Pinned">
+                📌
+              </span>
+            ) : null}
             {chat.title}
           </h1>
         )}
-        <div className="flex gap-3 text-sm">
-          <Link to="?rename=1" className="underline">
-            Rename
-          </Link>
-          <span>
-            Export{" "}
-            {(
-              [
-                ["md", "Markdown"],
-                ["json", "JSON"],
-                ["csv", "CSV"],
-              ] as const
-            ).map(([format, label]) => (
-              <a
-                key={format}
-                href={`/chat/${chat.id}/export?format=${format}`}
-                download
-                className="ml-1 underline"
-              >
-                {label}
-              </a>
-            ))}
-          </span>
-          <Link to="?delete=1" className="text-red-600 underline dark:text-red-400">
-            Delete
-          </Link>
-        </div>
+        <ChatMenu chatId={chat.id} pinned={chat.pinned} />
       </header>
-      {actionData?.field === "title" ? (
-        <p role="alert" className="text-sm text-red-600">
-          {actionData.error}
-        </p>
-      ) : null}
-      {confirmingDelete ? (
-        <Form
-          method="post"
-          className="flex items-center gap-3 rounded border border-red-300 bg-red-50 px-4 py-3 dark:border-red-900 dark:bg-red-950"
-          data-testid="confirm-delete"
-        >
-          <input type="hidden" name="intent" value="delete" />
-          <span>Delete this chat and all its messages? This cannot be undone.</span>
-          <button type="submit" className="rounded bg-red-600 px-3 py-1 text-sm text-white">
-            Delete chat
-          </button>
-          <Link to="." className="text-sm underline">
-            Cancel
-          </Link>
-        </Form>
-      ) : null}
-      {/* The chat's own settings, kept together: system prompt, thinking switch, parameters. */}
-      <div className="flex flex-col gap-2">
-        <details className="text-sm">
-          <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">System prompt</summary>
-          <Form method="post" className="mt-2 flex flex-col gap-2">
-            <input type="hidden" name="intent" value="system" />
-            <textarea
-              name="systemPrompt"
-              defaultValue={chat.systemPrompt ?? ""}
-              rows={3}
-              aria-label="System prompt"
-              className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
-            />
-            <button
-              type="submit"
-              className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"
-            >
-              Save system prompt
+      <ScrollPane key={chat.id} latestId={messages.at(-1)?.id}>
+        {actionData?.field === "title" ||
+        actionData?.field === "intent" ||
+        actionData?.field === "systemPrompt" ? (
+          <p role="alert" className="mb-4 text-sm text-red-700 dark:text-red-400">
+            {actionData.error}
+          </p>
+        ) : null}
+        {confirmingDelete ? (
+          <Form
+            method="post"
+            className="mb-6 flex flex-wrap items-center gap-3 rounded border border-red-300 bg-red-50 px-4 py-3 dark:border-red-900 dark:bg-red-950"
+            data-testid="confirm-delete"
+          >
+            <input type="hidden" name="intent" value="delete" />
+            <span>Delete this chat and all its messages? This cannot be undone.</span>
+            <button type="submit" className="rounded bg-red-600 px-3 py-1 text-sm text-white">
+              Delete chat
             </button>
+            <Link to="." className="text-sm underline">
+              Cancel
+            </Link>
           </Form>
-        </details>
-        <ChatSettings
-          think={chat.think}
-          params={chat.params}
-          settings={settings}
-          error={actionData?.field === "params" ? actionData.error : undefined}
+        ) : null}
+        {showSettings || paramsError || actionData?.field === "systemPrompt" ? (
+          <SettingsPanel chat={chat} settings={settings} error={paramsError} />
+        ) : null}
+        <MessageList
+          key={chat.id}
+          chatId={chat.id}
+          messages={messages}
+          olderCursor={olderCursor}
+          editing={editing}
         />
+      </ScrollPane>
+      <div className="shrink-0 px-3 pb-3">
+        <div className="mx-auto flex w-full max-w-3xl flex-col gap-2">
+          {choices.problem ? <ModelProblem problem={choices.problem} isAdmin={isAdmin} /> : null}
+          <Composer
+            models={choices.models}
+            model={
+              choices.models.some((model) => model.name === chat.model) ? chat.model : choices.defaultModel
+            }
+            error={actionData?.field === "content" ? actionData.error : undefined}
+            disabled={replying || Boolean(choices.problem)}
+          />
+        </div>
       </div>
-      <MessageList
-        key={chat.id}
-        chatId={chat.id}
-        messages={messages}
-        olderCursor={olderCursor}
-        editing={editing}
-      />
-      {choices.problem ? <ModelProblem problem={choices.problem} isAdmin={isAdmin} /> : null}
-      <Composer
-        models={choices.models}
-        model={choices.models.some((model) => model.name === chat.model) ? chat.model : choices.defaultModel}
-        error={actionData?.field === "content" ? actionData.error : undefined}
-        disabled={replying || Boolean(choices.problem)}
-      />
-    </section>
+    </>
   );
 }

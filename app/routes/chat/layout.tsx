@@ -1,7 +1,15 @@
-import { Link, NavLink, Outlet } from "react-router";
+import { useEffect } from "react";
+import { Outlet, useNavigate, useRevalidator } from "react-router";
+import { ChatSidebar } from "~/components/chat/sidebar";
+import { useCloseOnNavigation } from "~/components/disclosure";
+import { ErrorPage } from "~/components/error-page";
+import { groupChats, TIME_ZONE_COOKIE, validTimeZone } from "~/lib/chat-groups";
 import { requireUser } from "~/server/auth.server";
-import { listChats } from "~/server/chat/chats.server";
+import { listChats, listPinnedChats } from "~/server/chat/chats.server";
 import type { Route } from "./+types/layout";
+
+/** The chat fills the screen under the header (root.tsx reads this). */
+export const handle = { fullScreen: true };
 
 /** Cursor for the next page of the chat list: the last chat's activity time and id. */
 function parseCursor(value: string | null) {
@@ -9,72 +17,124 @@ function parseCursor(value: string | null) {
   return match ? { updatedAt: new Date(Number(match[1])), id: match[2] } : undefined;
 }
 
+function cookieValue(request: Request, name: string) {
+  const pair = request.headers
+    .get("Cookie")
+    ?.split(/;\s*/)
+    .find((part) => part.startsWith(`${name}=`));
+  return pair ? decodeURIComponent(pair.slice(name.length + 1)) : undefined;
+}
+
 export async function loader({ request }: Route.LoaderArgs) {
   const user = await requireUser(request);
   const before = parseCursor(new URL(request.url).searchParams.get("older"));
-  const { chats, hasMore } = await listChats(user.id, before);
+  const [pinned, { chats, hasMore }] = await Promise.all([
+    before ? Promise.resolve([]) : listPinnedChats(user.id),
+    listChats(user.id, before),
+  ]);
+  const timeZone = validTimeZone(cookieValue(request, TIME_ZONE_COOKIE)) ?? "UTC";
   const last = chats.at(-1);
+  const summary = ({ id, title }: { id: string; title: string }) => ({ id, title });
   return {
-    chats,
+    pinned: pinned.map(summary),
+    groups: groupChats(chats, new Date(), timeZone).map((group) => ({
+      name: group.name,
+      chats: group.chats.map(summary),
+    })),
+    timeZone,
     nextCursor: hasMore && last ? `${last.updatedAt.getTime()}_${last.id}` : null,
     paged: Boolean(before),
   };
 }
 
-export default function ChatLayout({ loaderData }: Route.ComponentProps) {
-  const { chats, nextCursor, paged } = loaderData;
+/**
+ * The browser tells the server its time zone once, so the list's "Today" and "Yesterday" are the
+ * reader's days; until then (and without JavaScript) they are UTC days.
+ */
+function useTimeZoneCookie(serverTimeZone: string) {
+  const { revalidate } = useRevalidator();
+  useEffect(() => {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone || zone === serverTimeZone) return;
+    // biome-ignore lint/suspicious/noDocumentCookie: a plain preference cookie, read by the loader
+    document.cookie = `${TIME_ZONE_COOKIE}=${encodeURIComponent(zone)}; Path=/; Max-Age=31536000; SameSite=Lax`;
+    void revalidate();
+  }, [serverTimeZone, revalidate]);
+}
+
+/**
+ * Keys that people coming from ChatGPT reach for: Ctrl+Shift+O starts a new chat, Escape stops the
+ * reply being written (when no menu is open: menus take Escape first).
+ */
+function useChatShortcuts() {
+  const navigate = useNavigate();
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key.toLowerCase() === "o" && event.shiftKey && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        navigate("/chat");
+        return;
+      }
+      if (event.key === "Escape" && !event.defaultPrevented) {
+        const stop = document.querySelector<HTMLInputElement>('form input[name="intent"][value="stop"]');
+        if (stop?.form) {
+          event.preventDefault();
+          stop.form.requestSubmit();
+        }
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [navigate]);
+}
+
+/**
+ * On wide screens the list is a column beside the conversation. On phones it is a drawer behind the
+ * "Chats" button: a <details> placed before the list, whose open state shows it (CSS `peer-open`), so
+ * it works without JavaScript; tapping the dimmed page (the summary's backdrop) closes it.
+ */
+function ChatShell({ sidebar, children }: { sidebar: React.ReactNode; children: React.ReactNode }) {
+  const drawer = useCloseOnNavigation<HTMLDetailsElement>();
   return (
-    <div className="flex flex-col gap-6 md:flex-row">
-      <nav aria-label="Chats" className="md:w-64 md:shrink-0">
-        <Link
-          to="/chat"
-          className="mb-3 block rounded bg-indigo-600 px-3 py-2 text-center font-medium text-white hover:bg-indigo-500"
+    <div className="relative flex h-[calc(100dvh-3.5rem)] overflow-hidden">
+      <details ref={drawer} className="peer absolute top-2 left-2 md:hidden" data-testid="chat-drawer">
+        <summary
+          className="flex h-8 cursor-pointer list-none items-center rounded border border-zinc-300 bg-white px-2.5 text-sm dark:border-zinc-700 dark:bg-zinc-900 [&::-webkit-details-marker]:hidden [[open]>&]:after:fixed [[open]>&]:after:inset-0 [[open]>&]:after:z-30 [[open]>&]:after:bg-black/40 [[open]>&]:after:content-['']"
+          aria-label="Chat list"
+          aria-controls="chat-sidebar"
         >
-          New chat
-        </Link>
-        <form method="get" action="/search" className="mb-3">
-          <input
-            type="search"
-            name="q"
-            placeholder="Search chats"
-            aria-label="Search chats"
-            className="w-full rounded border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-          />
-        </form>
-        {chats.length === 0 ? (
-          <p className="text-sm text-zinc-500">No chats yet.</p>
-        ) : (
-          <ul className="flex max-h-[70vh] flex-col gap-0.5 overflow-y-auto" data-testid="chat-list">
-            {chats.map((chat) => (
-              <li key={chat.id}>
-                <NavLink
-                  to={`/chat/${chat.id}`}
-                  className={({ isActive }) =>
-                    `block truncate rounded px-3 py-1.5 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800 ${isActive ? "bg-zinc-100 font-medium dark:bg-zinc-800" : ""}`
-                  }
-                >
-                  {chat.title}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        )}
-        <div className="mt-2 flex gap-3 text-sm">
-          {paged ? (
-            <Link to="?" className="text-indigo-600 underline dark:text-indigo-400">
-              Newest
-            </Link>
-          ) : null}
-          {nextCursor ? (
-            <Link to={`?older=${nextCursor}`} className="text-indigo-600 underline dark:text-indigo-400">
-              Older chats
-            </Link>
-          ) : null}
-        </div>
-      </nav>
-      <div className="min-w-0 flex-1">
-        <Outlet />
-      </div>
+          <span aria-hidden="true">☰</span>
+        </summary>
+      </details>
+      <aside
+        id="chat-sidebar"
+        className="fixed inset-y-0 left-0 z-40 hidden w-[85vw] max-w-xs flex-col border-r border-zinc-200 bg-zinc-50 peer-open:flex md:static md:z-auto md:flex md:w-72 md:max-w-none dark:border-zinc-800 dark:bg-zinc-900"
+      >
+        {sidebar}
+      </aside>
+      <main className="flex min-w-0 flex-1 flex-col">{children}</main>
     </div>
+  );
+}
+
+export default function ChatLayout({ loaderData }: Route.ComponentProps) {
+  useTimeZoneCookie(loaderData.timeZone);
+  useChatShortcuts();
+  return (
+    <ChatShell sidebar={<ChatSidebar {...loaderData} />}>
+      <Outlet />
+    </ChatShell>
+  );
+}
+
+/** A missing chat (or a failure) keeps the chat list, so the way on is where it always is. */
+export function ErrorBoundary({ error, loaderData }: Route.ErrorBoundaryProps) {
+  if (!loaderData) return <ErrorPage error={error} />;
+  return (
+    <ChatShell sidebar={<ChatSidebar {...loaderData} />}>
+      <div className="overflow-y-auto">
+        <ErrorPage error={error} />
+      </div>
+    </ChatShell>
   );
 }

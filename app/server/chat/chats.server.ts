@@ -33,6 +33,7 @@ const chatRecordSelect = {
   systemPrompt: true,
   think: true,
   options: true,
+  pinnedAt: true,
   updatedAt: true,
 } as const;
 
@@ -81,6 +82,8 @@ export async function listChats(userId: string, before?: { updatedAt: Date; id: 
   const chats = await db().chat.findMany({
     where: {
       userId,
+      // Pinned chats are listed on their own, above these (listPinnedChats).
+      pinnedAt: null,
       ...(before
         ? {
             OR: [
@@ -95,6 +98,32 @@ export async function listChats(userId: string, before?: { updatedAt: Date; id: 
     select: chatSummarySelect,
   });
   return { chats: chats.slice(0, CHAT_PAGE_SIZE), hasMore: chats.length > CHAT_PAGE_SIZE };
+}
+
+/** More than anyone pins on purpose; the list stays one query. */
+export const MAX_PINNED_CHATS = 100;
+
+/** The user's pinned chats, latest pin first. */
+export function listPinnedChats(userId: string) {
+  return db().chat.findMany({
+    where: { userId, pinnedAt: { not: null } },
+    orderBy: [{ pinnedAt: "desc" }, { id: "desc" }],
+    take: MAX_PINNED_CHATS,
+    select: chatSummarySelect,
+  });
+}
+
+/** Pins or unpins the user's chat; false when the chat is not theirs or the pin limit is reached. */
+export async function setChatPinned(userId: string, chatId: string, pinned: boolean) {
+  if (pinned) {
+    const count = await db().chat.count({ where: { userId, pinnedAt: { not: null } } });
+    if (count >= MAX_PINNED_CHATS) return false;
+  }
+  const result = await db().chat.updateMany({
+    where: { id: chatId, userId },
+    data: { pinnedAt: pinned ? new Date() : null },
+  });
+  return result.count === 1;
 }
 
 export const MESSAGE_PAGE_SIZE = 50;

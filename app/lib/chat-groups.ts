@@ -1,0 +1,56 @@
+/**
+ * The chat list's date groups, as ChatGPT shows them: Today, Yesterday, Previous 7 days, Older.
+ * Days are calendar days in the reader's time zone (sent by the browser in the `tz` cookie; UTC until
+ * it has been seen), so a chat from 23:30 is "Yesterday" at 00:10, not "Today".
+ */
+export const chatGroupNames = ["Today", "Yesterday", "Previous 7 days", "Older"] as const;
+export type ChatGroupName = (typeof chatGroupNames)[number];
+
+export const TIME_ZONE_COOKIE = "tz";
+
+/** An IANA time zone name the runtime knows, or undefined (anything else from a cookie is ignored). */
+export function validTimeZone(value: string | null | undefined): string | undefined {
+  if (!value || value.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(value)) return undefined;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Days since 1970-01-01 of the calendar date `date` falls on in `timeZone`. */
+export function calendarDay(date: Date, timeZone: string) {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    formatters.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(date).map((part) => [part.type, part.value]));
+  return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86_400_000;
+}
+
+export function chatGroupOf(updatedAt: Date, now: Date, timeZone: string): ChatGroupName {
+  const age = calendarDay(now, timeZone) - calendarDay(updatedAt, timeZone);
+  if (age <= 0) return "Today";
+  if (age === 1) return "Yesterday";
+  if (age <= 7) return "Previous 7 days";
+  return "Older";
+}
+
+/** Chats (newest first) split into the non-empty groups, in order. */
+export function groupChats<T extends { updatedAt: Date }>(chats: T[], now: Date, timeZone: string) {
+  const groups = new Map<ChatGroupName, T[]>();
+  for (const chat of chats) {
+    const name = chatGroupOf(chat.updatedAt, now, timeZone);
+    groups.set(name, [...(groups.get(name) ?? []), chat]);
+  }
+  return chatGroupNames.flatMap((name) => (groups.has(name) ? [{ name, chats: groups.get(name)! }] : []));
+}
