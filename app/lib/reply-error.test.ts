@@ -17,7 +17,10 @@ const cases: [string, ReplyErrorKind][] = [
   ["model requires more system memory (12.3 GiB) than is available (7.6 GiB)", "memory"],
   ["llama runner process has terminated: error:CUDA error: out of memory", "memory"],
   ["llama runner process has terminated: cudaMalloc failed: out of memory", "memory"],
-  ["ggml_backend_cuda_buffer_type_alloc_buffer: allocating 4096.00 MiB on device 0: cudaMalloc failed: out of memory", "memory"],
+  [
+    "ggml_backend_cuda_buffer_type_alloc_buffer: allocating 4096.00 MiB on device 0: cudaMalloc failed: out of memory",
+    "memory",
+  ],
   ["insufficient memory for model", "memory"],
   ["model 'llama3:13b' not found", "not-found"],
   ['model "foo" not found, try pulling it first', "not-found"],

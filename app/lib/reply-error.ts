@@ -35,11 +35,13 @@ const RULES: { kind: Exclude<ReplyErrorKind, "other">; pattern: RegExp }[] = [
   },
   {
     kind: "context-too-long",
-    pattern: /context length|context window|exceeds (?:the )?(?:maximum )?context|prompt is too long|input length exceeds/i,
+    pattern:
+      /context length|context window|exceeds (?:the )?(?:maximum )?context|prompt is too long|input length exceeds/i,
   },
   {
     kind: "not-found",
-    pattern: /model ['"][^'"]*['"] not found|model .* not found|try pulling it first|no such model|file does not exist/i,
+    pattern:
+      /model ['"][^'"]*['"] not found|model .* not found|try pulling it first|no such model|file does not exist/i,
   },
   // Before "crashed" ("timed out waiting for llama runner to start" names the runner too) and before
   // "unreachable" ("Could not reach Ollama: Headers Timeout Error" is a model loading slowly). A
