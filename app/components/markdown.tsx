@@ -65,7 +65,7 @@ function CodeBlock({ code, language }: { code: string; language: string }) {
       data-code-block=""
       data-testid="code-block"
     >
-      <div className="flex items-center justify-between gap-2 border-b border-zinc-200 bg-zinc-100 px-3 py-1 dark:border-zinc-800 dark:bg-zinc-800/60">
+      <div className="flex h-8 items-center justify-between gap-2 border-b border-zinc-200 bg-zinc-100 px-3 dark:border-zinc-800 dark:bg-zinc-800/60">
         <span
           className="font-mono text-xs text-zinc-600 lowercase dark:text-zinc-400"
           data-testid="code-language"
