@@ -485,7 +485,10 @@ export function MessageList({
                   )}
                 </div>
                 {editing && index === lastUserIndex ? null : (
-                  <div className="mt-1 flex min-h-6 flex-wrap items-center gap-1" data-testid="message-actions">
+                  <div
+                    className="mt-1 flex min-h-6 flex-wrap items-center gap-1"
+                    data-testid="message-actions"
+                  >
                     <CopyMessageButton messageId={message.id} />
                     {/* Only the last question can be edited: the reply after it is then redone. */}
                     {index === lastUserIndex && !replying ? (
