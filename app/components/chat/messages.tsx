@@ -100,7 +100,8 @@ function seconds(ms: number | null) {
 function Usage({ message, modelLabel }: { message: MessageView; modelLabel: string | null }) {
   if (message.completionTokens === null) return null;
   const parts = [
-    modelLabel,
+    // The header names the model already; its technical name only when a display name hides it.
+    message.model && modelLabel !== message.model ? message.model : null,
     `${message.promptTokens} prompt + ${message.completionTokens} completion tokens`,
     `first token ${seconds(message.ttftMs)}`,
     `total ${seconds(message.totalMs)}`,
