@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint, migration drift check, production build, vitest, Playwright.
+// `npm test`: typecheck, lint, migration drift check, production build, vitest, Playwright, then
+// the page-weight report (bench/page-weight.mjs).
 // Stops at the first failing step; ends with one "N passed, N failed" line over both test runners.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -36,6 +37,14 @@ for (const [name, command, args, extraEnv] of steps) {
     failedStep = name;
     break;
   }
+}
+
+// A report, not a test: the JavaScript each page ships (issue 11's budget). Sizes, not times, so
+// it is stable on a busy machine; it fails the run only if the script itself crashes.
+if (!failedStep) {
+  console.log("\n=== page weight (report only) ===");
+  const weight = spawnSync("node", ["bench/page-weight.mjs"], { stdio: "inherit" });
+  if (weight.status !== 0) failedStep = "page weight report";
 }
 
 if (existsSync(`${reports}/vitest.json`)) {

@@ -70,6 +70,38 @@ export function scriptForMessage(req: Json): ChatScript | undefined {
         reply: Array.from({ length: 60 }, (_, i) => `Paragraph ${i + 1} of a long answer.`).join("\n\n"),
         tokenDelayMs: 5,
       };
+    case "wide":
+      // Wider than a phone: a table with many columns, an unbroken word and a long URL.
+      return {
+        reply: [
+          `| ${Array.from({ length: 12 }, (_, i) => `column number ${i}`).join(" | ")} |`,
+          `|${" --- |".repeat(12)}`,
+          `| ${Array.from({ length: 12 }, (_, i) => `value-${i}-${"x".repeat(12)}`).join(" | ")} |`,
+          "",
+          `A long word: ${"supercalifragilistic".repeat(6)} and a link https://example.com/${"very-long-path-segment/".repeat(6)}end`,
+          "",
+          "```text",
+          `${"wide code line ".repeat(20)}`,
+          "```",
+        ].join("\n"),
+      };
+    case "crash":
+      // Ollama's own words when the runner dies mid-reply.
+      return {
+        reply: "the start of an answer",
+        failAfterTokens: {
+          count: 2,
+          error: "an error was encountered while running the model: unexpected EOF",
+        },
+      };
+    case "oom":
+      return {
+        reply: "never sent",
+        failBeforeStart: {
+          status: 500,
+          error: "model requires more system memory (12.3 GiB) than is available (7.6 GiB)",
+        },
+      };
     default:
       return { reply: `You said: ${last.slice(0, 80)}` };
   }

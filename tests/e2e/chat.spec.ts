@@ -66,8 +66,8 @@ test.describe("chat with JavaScript", () => {
 
   test("markdown renders code with a copy button, tables and lists", async ({ page }) => {
     await startChat(page, "[[markdown]] show me");
-    await expect(reply(page).locator('[data-streamdown="code-block"]')).toContainText("const answer = 42;");
-    await expect(reply(page).getByRole("button", { name: "Copy Code" })).toBeVisible();
+    await expect(reply(page).getByTestId("code-block")).toContainText("const answer = 42;");
+    await expect(reply(page).getByRole("button", { name: "Copy code" })).toBeVisible();
     await expect(reply(page).locator("table")).toContainText("value");
     await expect(reply(page).locator("li")).toHaveCount(2);
   });

@@ -376,6 +376,10 @@ describe.each([
           timeout: 10_000,
         })
         .toBe(true);
+      // Unreachable is not "no models": nothing to pull or add while the server does not answer.
+      const down = await (await user.get("/chat")).text();
+      expect(down).not.toContain("Pull one");
+      expect(down).not.toContain("add one");
     } finally {
       await ollama.setDown(false);
     }

@@ -266,6 +266,26 @@ describe("GET /chat/:id/export", () => {
     }
   });
 
+  test("an unknown format answers a page with the app's look, for one chat and for all of them", async () => {
+    for (const path of [`/chat/${main.chatId}/export?format=nope`, "/chat/export?format=nope"]) {
+      const response = await alice.get(path);
+      expect(response.status, path).toBe(400);
+      expect(response.headers.get("content-type"), path).toMatch(/^text\/html/);
+      const html = await response.text();
+      expect(html, path).toMatch(/^<!DOCTYPE html>/i);
+      // The app's page (its stylesheet, the error boundary's heading) with the sentence, as the 404
+      // page is drawn; not a bare text body.
+      expect(html, path).toMatch(/rel="stylesheet" href="\/assets\/[^"]+\.css"/);
+      expect(html, path).toContain("Unknown export format: use json, csv or md.");
+      expect(html, path).toContain("Error 400");
+    }
+    // Signed out, the page still asks for a sign-in first (no hint about the chat).
+    const anonymous = await fetch(`${app.url}/chat/${main.chatId}/export?format=nope`, {
+      redirect: "manual",
+    });
+    expect(anonymous.status).toBe(302);
+  });
+
   test("another user's chat is a 404, exactly like a missing one", async () => {
     const theirs = await bob.get(`/chat/${main.chatId}/export?format=csv`);
     const missing = await bob.get("/chat/no-such-chat/export?format=csv");

@@ -129,19 +129,29 @@ export function ModelProblem({ problem, isAdmin }: { problem: "unreachable" | "e
       className="rounded border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
       data-testid="model-problem"
     >
-      {problem === "unreachable"
-        ? "Ollama is not reachable right now, so there are no models to chat with."
-        : "No models are available yet."}{" "}
-      {isAdmin ? (
+      {problem === "unreachable" ? (
+        // Nothing to pull while the server itself cannot be reached: say what to check instead.
         <>
-          Pull one (or show a hidden one) on{" "}
-          <Link to="/admin/models" className="underline">
-            Administration → Models
-          </Link>
-          ; it appears here as soon as it is ready.
+          Ollama is not reachable right now, so there are no models to chat with.{" "}
+          {isAdmin
+            ? "Check that Ollama is running and that OLLAMA_URL points at it; this page works again as soon as it answers."
+            : "Try again in a moment, or tell an administrator if it lasts."}
         </>
       ) : (
-        "Ask an administrator to add one."
+        <>
+          No models are available yet.{" "}
+          {isAdmin ? (
+            <>
+              Pull one (or show a hidden one) on{" "}
+              <Link to="/admin/models" className="underline">
+                Administration → Models
+              </Link>
+              ; it appears here as soon as it is ready.
+            </>
+          ) : (
+            "Ask an administrator to add one."
+          )}
+        </>
       )}
     </div>
   );

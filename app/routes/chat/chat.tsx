@@ -32,6 +32,7 @@ import {
   sendMessage,
   waitForReply,
 } from "~/server/chat/generation.server";
+import { withReplyHtml } from "~/server/chat/markdown.server";
 import { modelChoices } from "~/server/chat/models.server";
 import { modelSettings } from "~/server/chat/params.server";
 import type { Route } from "./+types/chat";
@@ -69,7 +70,8 @@ export async function loader({ request, params }: Route.LoaderArgs) {
       params: chatParams(chat.options),
     },
     settings,
-    messages: page.messages.map((message) => ({ ...message, id: String(message.id) })),
+    // Finished replies arrive as HTML drawn on the server, so the page needs no Markdown renderer.
+    messages: await withReplyHtml(page.messages.map((message) => ({ ...message, id: String(message.id) }))),
     olderCursor: page.hasOlder ? String(page.messages[0].id) : null,
     choices,
     editing: search.get("edit") === "1",
@@ -301,6 +303,9 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
           messages={messages}
           olderCursor={olderCursor}
           editing={editing}
+          modelLabels={Object.fromEntries(
+            choices.models.flatMap((model) => (model.displayName ? [[model.name, model.displayName]] : [])),
+          )}
         />
       </ScrollPane>
       <div className="shrink-0 px-3 pb-3">

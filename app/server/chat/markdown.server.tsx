@@ -1,0 +1,89 @@
+import { renderToStaticMarkup } from "react-dom/server";
+import { bundledLanguages, createHighlighter, type Highlighter } from "shiki";
+import { type CodeHighlighter, HighlighterContext, Markdown } from "~/components/markdown";
+import { log } from "~/server/log.server";
+
+/**
+ * Finished replies are drawn here, on the server, with the same component (and so the same
+ * sanitizing) the browser uses while a reply streams. The page then ships HTML instead of a
+ * Markdown renderer and a syntax highlighter: they are the heaviest scripts the app has
+ * (bench/page-weight.mjs). Code is highlighted with Shiki, whose grammars load once per language.
+ */
+const THEMES = { light: "github-light", dark: "github-dark" } as const;
+
+let highlighter: Promise<Highlighter> | undefined;
+function getHighlighter() {
+  highlighter ??= createHighlighter({ themes: Object.values(THEMES), langs: [] });
+  return highlighter;
+}
+
+// A finished reply never changes, and a chat page shows the same replies again and again (every
+// reload, every "load older"), so the drawn HTML is kept by text. Bounded: replies can be long.
+const CACHE_LIMIT = 500;
+const cache = new Map<string, string>();
+
+function remember(text: string, html: string) {
+  cache.set(text, html);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+}
+
+export async function renderMarkdown(text: string): Promise<string> {
+  const cached = cache.get(text);
+  if (cached !== undefined) {
+    // Most recently used last, so the oldest entry is the one dropped.
+    cache.delete(text);
+    cache.set(text, cached);
+    return cached;
+  }
+  const shiki = await getHighlighter();
+  const missing = new Set<string>();
+  const highlight: CodeHighlighter = (code, language) => {
+    if (!Object.hasOwn(bundledLanguages, language)) return null;
+    if (!shiki.getLoadedLanguages().includes(language)) {
+      missing.add(language);
+      return null;
+    }
+    const { tokens } = shiki.codeToTokens(code, {
+      lang: language as never,
+      themes: THEMES,
+      defaultColor: false,
+    });
+    return tokens.map((line) =>
+      line.map((token) => ({ content: token.content, style: token.htmlStyle as Record<string, string> })),
+    );
+  };
+  const draw = () =>
+    renderToStaticMarkup(
+      <HighlighterContext value={highlight}>
+        <Markdown text={text} />
+      </HighlighterContext>,
+    );
+  let html = draw();
+  if (missing.size > 0) {
+    // First time a language is seen: load its grammar, then draw again with it.
+    try {
+      await shiki.loadLanguage(...([...missing] as never[]));
+      missing.clear();
+      html = draw();
+    } catch (error) {
+      log.warn("could not load a code grammar", { languages: [...missing], error: String(error) });
+    }
+  }
+  remember(text, html);
+  return html;
+}
+
+/** The page's messages with each finished reply's HTML; a reply still streaming is drawn live. */
+export async function withReplyHtml<Message extends { role: string; status: string; content: string }>(
+  messages: Message[],
+): Promise<(Message & { html: string | null })[]> {
+  return Promise.all(
+    messages.map(async (message) => ({
+      ...message,
+      html:
+        message.role === "assistant" && message.status !== "streaming" && message.content
+          ? await renderMarkdown(message.content)
+          : null,
+    })),
+  );
+}
