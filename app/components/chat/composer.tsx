@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { Form, Link, useNavigation } from "react-router";
 import { MAX_MESSAGE_CHARS } from "~/lib/chat-schemas";
 import type { PickerModel } from "~/server/chat/models.server";
+import { Attachments } from "./attachments";
 import { WaitForReplyInput } from "./use-hydrated";
 
 function formatSize(bytes: number) {
@@ -62,7 +63,13 @@ export function Composer({
   }, [sending, error]);
 
   return (
-    <Form method="post" ref={formRef} className="flex flex-col gap-2" data-testid="composer">
+    <Form
+      method="post"
+      encType="multipart/form-data"
+      ref={formRef}
+      className="flex flex-col gap-2"
+      data-testid="composer"
+    >
       <input type="hidden" name="intent" value="send" />
       <WaitForReplyInput />
       {children}
@@ -82,6 +89,7 @@ export function Composer({
           }
         }}
       />
+      <Attachments />
       {error ? (
         <p role="alert" className="text-sm text-red-600 dark:text-red-400" data-testid="composer-error">
           {error}

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { Form, Link, useFetcher, useRevalidator } from "react-router";
 import { Markdown } from "../markdown";
+import { MessageImages, type MessageImageView } from "./message-images";
 import { WaitForReplyInput } from "./use-hydrated";
 
 export interface MessageView {
@@ -16,6 +17,7 @@ export interface MessageView {
   completionTokens: number | null;
   ttftMs: number | null;
   totalMs: number | null;
+  images?: MessageImageView[];
 }
 
 /**
@@ -289,6 +291,7 @@ export function MessageList({
                 </Form>
               ) : (
                 <>
+                  <MessageImages chatId={chatId} images={message.images} />
                   <p className="whitespace-pre-wrap">{message.content}</p>
                   {index === lastUserIndex && !replying ? (
                     <Link to="?edit=1" className="mt-1 block text-xs text-zinc-500 underline">
