@@ -103,7 +103,7 @@ export async function readImageUploads(form: FormData): Promise<ImageReading> {
     const name = file.name ? `“${file.name}”` : "An image";
     if (file.size > MAX_IMAGE_BYTES) {
       return {
-        error: `${name} is ${formatImageBytes(file.size)}; images can be at most ${formatImageBytes(MAX_IMAGE_BYTES)}.`,
+        error: `${name} is larger than ${formatImageBytes(MAX_IMAGE_BYTES)}, the most an image can be. Attach a smaller copy.`,
       };
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
