@@ -85,7 +85,7 @@ export function Attachments() {
   return (
     <div className="flex flex-col gap-2 text-sm" data-testid="attachments">
       {files.length > 0 ? (
-        <ul className="flex flex-wrap gap-2" aria-label="Attached images">
+        <ul className="flex flex-wrap gap-3 pt-2" aria-label="Attached images">
           {files.map((file, index) => (
             <AttachmentThumbnail key={fileKey(file)} file={file} onRemove={() => remove(index)} />
           ))}

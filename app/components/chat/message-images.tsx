@@ -22,7 +22,7 @@ export function MessageImages({ chatId, images }: { chatId: string; images?: Mes
                 height={image.height ?? undefined}
                 alt={`Attachment ${index + 1} of ${images.length}`}
                 loading="lazy"
-                className="h-24 w-auto max-w-40 rounded border border-zinc-300 object-cover dark:border-zinc-700"
+                className="h-20 w-auto max-w-40 rounded sm:h-28 border border-zinc-300 object-cover dark:border-zinc-700"
                 data-testid="message-image"
               />
             </a>
