@@ -68,14 +68,21 @@ test.describe("images with JavaScript", () => {
   }) => {
     await chooseVisionModel(page);
     await page.getByLabel("Message").fill("[[see]] what is this?");
-    await page.getByLabel("Images", { exact: true }).setInputFiles([SUNSET, LEAF]);
-    await expect(page.getByTestId("attachment")).toHaveCount(2);
+    // Over MAX_FORM_BYTES (1 MB) on its own: the message routes' larger body limit must also cover
+    // the ".data" URL React Router posts to with JavaScript. Bytes after a PNG's end are ignored.
+    const large = Buffer.concat([readFileSync(SUNSET), Buffer.alloc(2 * 1024 * 1024)]);
+    await page.getByLabel("Images", { exact: true }).setInputFiles([
+      { name: "sunset.png", mimeType: "image/png", buffer: readFileSync(SUNSET) },
+      { name: "leaf.jpg", mimeType: "image/jpeg", buffer: readFileSync(LEAF) },
+      { name: "large.png", mimeType: "image/png", buffer: large },
+    ]);
+    await expect(page.getByTestId("attachment")).toHaveCount(3);
     await expectLoaded(page.getByTestId("attachment").first().locator("img"));
     await page.getByRole("button", { name: "Send" }).click();
     await expect(page).toHaveURL(/\/chat\/[a-z0-9]+(#m\d+)?$/);
 
-    await expect(reply(page)).toContainText("I see 2 images.");
-    await expect(userMessage(page).getByTestId("message-image")).toHaveCount(2);
+    await expect(reply(page)).toContainText("I see 3 images.");
+    await expect(userMessage(page).getByTestId("message-image")).toHaveCount(3);
     await expectLoaded(userMessage(page).getByTestId("message-image").first());
     await expectLoaded(userMessage(page).getByTestId("message-image").last());
     // The composer is empty again, thumbnails included.
@@ -107,6 +114,17 @@ test.describe("images with JavaScript", () => {
     await expect(reply(page)).toContainText("I see 1 image.");
     await expect(userMessage(page).getByTestId("message-image")).toHaveCount(1);
     await expectLoaded(userMessage(page).getByTestId("message-image"));
+
+    // In an existing chat (/chat/<id>.data), a large image passes the body limit too.
+    await page.getByLabel("Message").fill("[[see]] a big one now");
+    await page.getByLabel("Images", { exact: true }).setInputFiles({
+      name: "large.png",
+      mimeType: "image/png",
+      buffer: Buffer.concat([readFileSync(SUNSET), Buffer.alloc(3 * 1024 * 1024)]),
+    });
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect(reply(page)).toContainText("I see 1 image.");
+    await expect(page.getByTestId("message-image")).toHaveCount(2);
   });
 
   test("a model that cannot see is refused with a clear message", async ({ page }) => {

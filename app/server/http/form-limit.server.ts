@@ -9,6 +9,8 @@ import { env } from "../env.server";
 export function formBodyLimit(pathname: string, contentType: string | undefined) {
   const base = env().MAX_FORM_BYTES;
   if (!/^multipart\/form-data\b/i.test(contentType ?? "")) return base;
-  if (!/^\/chat(?:\/[^/]+)?\/?$/.test(pathname) || pathname === "/chat/export") return base;
+  // With JavaScript, React Router posts to the same path plus ".data" (/chat.data, /chat/<id>.data).
+  if (!/^\/chat(?:\/[^/.]+)?(?:\.data)?\/?$/.test(pathname) || /^\/chat\/export\b/.test(pathname))
+    return base;
   return base + MAX_IMAGES_PER_MESSAGE * (MAX_IMAGE_BYTES + 4096);
 }
