@@ -20,6 +20,7 @@ export default [
     route(":chatId", "routes/chat/chat.tsx"),
   ]),
   route("chat/:chatId/live/:messageId", "routes/chat/live.ts"),
+  route("chat/:chatId/images/:imageId", "routes/chat/image.ts"),
   // Administration: every loader and action calls requireAdminPage / requireAdminAction itself.
   route("admin", "routes/admin/layout.tsx", [
     index("routes/admin/overview.tsx"),

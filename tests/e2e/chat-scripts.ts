@@ -59,6 +59,11 @@ export function scriptForMessage(req: Json): ChatScript | undefined {
         reply: "Because of Rayleigh scattering.",
         tokenDelayMs: 80,
       };
+    case "see": {
+      // The vision model says how many images it got with the message, so a test sees they arrived.
+      const count = req.messages?.at(-1)?.images?.length ?? 0;
+      return { reply: `I see ${count} image${count === 1 ? "" : "s"}.` };
+    }
     case "markdown":
       return {
         reply:

@@ -1,5 +1,5 @@
 import { startFakeOAuthProvider } from "../fakes/oauth-provider";
-import { DEFAULT_MODELS, startFakeOllama } from "../fakes/ollama";
+import { DEFAULT_MODELS, startFakeOllama, VISION_MODEL } from "../fakes/ollama";
 import { REDIS_URL, redisPrefix, startApp } from "../support/app";
 import { createTestDatabase } from "../support/database";
 import { scriptForMessage, THINKING_MODEL } from "./chat-scripts";
@@ -13,7 +13,7 @@ export default async function globalSetup() {
   const database = await createTestDatabase("e2e");
   // Workers inherit the environment of global setup: tests that need to seed data use this.
   process.env.E2E_DATABASE_URL = database.url;
-  const ollama = await startFakeOllama({ models: [...DEFAULT_MODELS, THINKING_MODEL] });
+  const ollama = await startFakeOllama({ models: [...DEFAULT_MODELS, THINKING_MODEL, VISION_MODEL] });
   ollama.setChatResolver(scriptForMessage);
   const oauth = await startFakeOAuthProvider({ identity: e2eGitHubUser });
   const app = await startApp({

@@ -159,6 +159,11 @@ export interface ChatRecord {
   tokensSent: number;
   /** When the connection went away before the end (client abort, setDown, close). */
   cancelledAt?: number;
+  /**
+   * The decoded `images` of each request message, in order (an empty list for a message without
+   * any), so tests can compare them with the bytes they uploaded.
+   */
+  images: Buffer[][];
 }
 
 /** One POST /api/pull, for tests: how it ended. */
@@ -234,6 +239,20 @@ export const DEFAULT_MODELS: FakeModel[] = [
     capabilities: ["embedding"],
   },
 ];
+
+/**
+ * A model that can see images (`vision` in /api/show's capabilities), for tests to install next to
+ * the defaults. Not one of them, so lists of installed models elsewhere stay as they were.
+ */
+export const VISION_MODEL: FakeModel = {
+  name: "llava:latest",
+  size: 4733363377,
+  parameterSize: "7B",
+  quantization: "Q4_0",
+  family: "llama",
+  contextLength: 32768,
+  capabilities: ["completion", "vision"],
+};
 
 export const DEFAULT_REPLY = "Hello! I am a fake Ollama model.";
 export const DEFAULT_KNOWN = [
@@ -1472,7 +1491,17 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     // ---- generation ----
     const script = scriptFor(m, req);
     const stream = req.stream !== false;
-    const record: ChatRecord = { model: modelName, body: req, status: "running", tokensSent: 0 };
+    const record: ChatRecord = {
+      model: modelName,
+      body: req,
+      status: "running",
+      tokensSent: 0,
+      images: messages.map((message: Json) =>
+        Array.isArray(message?.images)
+          ? message.images.map((image: string) => Buffer.from(image, "base64"))
+          : [],
+      ),
+    };
     chats.push(record);
     const { signal, onClientGone } = connectionSignal(res);
     onClientGone(() => {

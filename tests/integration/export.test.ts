@@ -28,6 +28,7 @@ const HEADER = [
   "completion_tokens",
   "created_at",
   "thinking",
+  "images",
 ];
 
 // Contents chosen to break naive CSV writers and to try formula injection.
@@ -153,6 +154,7 @@ describe("GET /chat/:id/export", () => {
       ttftMs: null,
       totalMs: null,
       createdAt: "2026-11-01T12:00:01.000Z",
+      images: [],
     });
   });
 

@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { Form, Link, useNavigation } from "react-router";
 import { MAX_MESSAGE_CHARS } from "~/lib/chat-schemas";
 import type { PickerModel } from "~/server/chat/models.server";
+import { Attachments } from "./attachments";
 import { WaitForReplyInput } from "./use-hydrated";
 
 function formatSize(bytes: number) {
@@ -71,6 +72,7 @@ export function Composer({
   return (
     <Form
       method="post"
+      encType="multipart/form-data"
       ref={formRef}
       id={COMPOSER_FORM_ID}
       className="flex flex-col gap-2"
@@ -97,6 +99,9 @@ export function Composer({
             }
           }}
         />
+        <div className="px-2">
+          <Attachments />
+        </div>
         <div className="flex flex-wrap items-center justify-between gap-2 px-2 pb-2">
           {models.length > 0 ? <ModelPicker models={models} value={model} /> : <span />}
           <button

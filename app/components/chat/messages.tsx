@@ -7,6 +7,8 @@ import { useHydrated, WaitForReplyInput } from "./use-hydrated";
 
 const scrollPane = () => document.getElementById(CHAT_SCROLL_ID);
 
+import { MessageImages, type MessageImageView } from "./message-images";
+
 export interface MessageView {
   id: string;
   role: "system" | "user" | "assistant";
@@ -23,6 +25,7 @@ export interface MessageView {
   createdAt: Date | string;
   /** A finished reply drawn to HTML on the server (null while streaming, and for user messages). */
   html: string | null;
+  images?: MessageImageView[];
 }
 
 /**
@@ -473,7 +476,10 @@ export function MessageList({
                       </div>
                     </Form>
                   ) : (
-                    <p className="break-words whitespace-pre-wrap">{message.content}</p>
+                    <>
+                      <MessageImages chatId={chatId} images={message.images} />
+                      <p className="break-words whitespace-pre-wrap">{message.content}</p>
+                    </>
                   )}
                 </div>
                 {editing && index === lastUserIndex ? null : (

@@ -32,6 +32,7 @@ import {
   sendMessage,
   waitForReply,
 } from "~/server/chat/generation.server";
+import { readImageUploads, visionRefusal } from "~/server/chat/images.server";
 import { withReplyHtml } from "~/server/chat/markdown.server";
 import { modelChoices } from "~/server/chat/models.server";
 import { modelSettings } from "~/server/chat/params.server";
@@ -97,8 +98,17 @@ export async function action({ request, params }: Route.ActionArgs) {
       if (!content.success) return fail("content", content.error.issues[0].message);
       const model = modelNameSchema.safeParse(form.get("model") ?? chat.model);
       if (!model.success) return fail("content", model.error.issues[0].message);
+      const upload = await readImageUploads(form);
+      if ("error" in upload) return fail("content", upload.error);
+      const refusal = await visionRefusal(user.id, model.data, upload.images);
+      if (refusal) return fail("content", refusal);
       if (model.data !== chat.model) await setChatModel(user.id, chat.id, model.data);
-      const { replyId } = await sendMessage(user.id, { ...chat, model: model.data }, content.data);
+      const { replyId } = await sendMessage(
+        user.id,
+        { ...chat, model: model.data },
+        content.data,
+        upload.images,
+      );
       if (form.get("wait") === "1") {
         // No JavaScript: answer with the finished reply.
         await waitForReply(replyId);

@@ -4,6 +4,7 @@ import { messageContentSchema, modelNameSchema, systemPromptSchema } from "~/lib
 import { requireUser } from "~/server/auth.server";
 import { createChat } from "~/server/chat/chats.server";
 import { sendMessage, waitForReply } from "~/server/chat/generation.server";
+import { readImageUploads, visionRefusal } from "~/server/chat/images.server";
 import { modelChoices } from "~/server/chat/models.server";
 import type { Route } from "./+types/new";
 
@@ -52,9 +53,14 @@ export async function action({ request }: Route.ActionArgs) {
   if (!model.success) return data({ error: model.error.issues[0].message }, { status: 400 });
   const systemPrompt = systemPromptSchema.safeParse(form.get("systemPrompt") ?? "");
   if (!systemPrompt.success) return data({ error: systemPrompt.error.issues[0].message }, { status: 400 });
+  // Images are checked before anything is written: a refused message leaves no chat behind.
+  const upload = await readImageUploads(form);
+  if ("error" in upload) return data({ error: upload.error }, { status: 400 });
+  const refusal = await visionRefusal(user.id, model.data, upload.images);
+  if (refusal) return data({ error: refusal }, { status: 400 });
 
   const chat = await createChat(user.id, { model: model.data, systemPrompt: systemPrompt.data });
-  const { replyId } = await sendMessage(user.id, chat, content.data);
+  const { replyId } = await sendMessage(user.id, chat, content.data, upload.images);
   if (form.get("wait") === "1") await waitForReply(replyId);
   throw redirect(`/chat/${chat.id}`);
 }

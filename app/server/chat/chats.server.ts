@@ -23,6 +23,11 @@ export const messageSelect = {
   ttftMs: true,
   totalMs: true,
   createdAt: true,
+  // What a thumbnail needs; the bytes are served by /chat/:chatId/images/:imageId.
+  images: {
+    select: { id: true, mime: true, size: true, width: true, height: true },
+    orderBy: { position: "asc" },
+  },
 } as const;
 
 const chatRecordSelect = {

@@ -8,6 +8,7 @@
 import { db } from "../db.server";
 import { errorFields, log } from "../log.server";
 import { messageSelect } from "./chats.server";
+import { imagesWithData } from "./images.server";
 
 export const EXPORT_FORMATS = ["json", "csv", "md"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -110,6 +111,8 @@ export const CSV_HEADER = [
   "created_at",
   // Last, so tools reading the earlier columns by position keep working.
   "thinking",
+  // How many images the message carried (their data is in the JSON export).
+  "images",
 ];
 
 /**
@@ -132,8 +135,20 @@ export function csvRow(fields: (string | number | bigint | null | undefined)[]) 
 // ---------------------------------------------------------------------------------------------
 // The three formats, each a sequence of text chunks (one per batch of messages).
 
-function jsonMessage(message: ExportMessage) {
-  return JSON.stringify({ ...message, id: String(message.id) });
+/**
+ * A message as JSON. Images are included as data (`data:` URLs), so the export is complete on its
+ * own and still readable after the chat is deleted; their bytes are read one message at a time,
+ * never a whole batch, since a message can carry megabytes.
+ */
+async function jsonMessage(message: ExportMessage) {
+  const images =
+    message.images.length === 0
+      ? []
+      : (await imagesWithData(message.id)).map(({ bytes, ...image }) => ({
+          ...image,
+          data: `data:${image.mime};base64,${Buffer.from(bytes).toString("base64")}`,
+        }));
+  return JSON.stringify({ ...message, id: String(message.id), images });
 }
 
 async function* jsonChunks(chats: AsyncIterable<ExportChat>, exportedAt: Date) {
@@ -146,8 +161,21 @@ async function* jsonChunks(chats: AsyncIterable<ExportChat>, exportedAt: Date) {
     firstChat = false;
     let firstMessage = true;
     for await (const batch of messageBatches(chat.id)) {
-      yield `${firstMessage ? "" : ","}\n${batch.map(jsonMessage).join(",\n")}`;
-      firstMessage = false;
+      // Messages without images go out a batch at a time; one with images on its own.
+      let text = "";
+      for (const message of batch) {
+        if (message.images.length > 0 && text) {
+          yield text;
+          text = "";
+        }
+        text += `${firstMessage ? "" : ","}\n${await jsonMessage(message)}`;
+        firstMessage = false;
+        if (message.images.length > 0) {
+          yield text;
+          text = "";
+        }
+      }
+      if (text) yield text;
     }
     yield "]}";
   }
@@ -172,6 +200,7 @@ async function* csvChunks(chats: AsyncIterable<ExportChat>) {
             m.completionTokens,
             m.createdAt.toISOString(),
             m.thinking,
+            m.images.length,
           ]),
         )
         .join("");
@@ -238,7 +267,10 @@ function markdownMessage(message: ExportMessage) {
     ROLE_NAMES[message.role] + (message.role === "assistant" && message.model ? ` (${message.model})` : "");
   const status = message.status === "complete" ? "" : ` · ${message.status}`;
   const error = message.error ? `\n\n> Error: ${escapeHtml(oneLine(message.error))}` : "";
-  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${markdownThinking(message)}${neutraliseHtml(message.content)}${error}\n\n`;
+  const count = message.images.length;
+  // The pictures themselves are in the JSON export.
+  const images = count ? `\n\n_[${count} image${count === 1 ? "" : "s"} attached]_` : "";
+  return `## ${who} · ${utc(message.createdAt)}${status}\n\n${markdownThinking(message)}${neutraliseHtml(message.content)}${images}${error}\n\n`;
 }
 
 async function* markdownChunks(chats: AsyncIterable<ExportChat>) {

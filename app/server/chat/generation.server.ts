@@ -12,6 +12,7 @@ import {
   streamChat,
 } from "../ollama/client.server";
 import { type ChatRecord, chatParams, finishMessage } from "./chats.server";
+import { type ImageUpload, imagesForOllama } from "./images.server";
 import { LEASE_RENEW_MS, type LiveEvent, liveStore } from "./live.server";
 
 /**
@@ -39,11 +40,35 @@ function listenForStops() {
 class StopRequested extends Error {}
 class ShuttingDown extends Error {}
 
-/** Saves the user's message and an empty reply, then starts generating; resolves once both are saved. */
-export async function sendMessage(userId: string, chat: ChatRecord, content: string) {
+/**
+ * Saves the user's message (with its images, already checked: see images.server.ts) and an empty
+ * reply, then starts generating; resolves once both are saved.
+ */
+export async function sendMessage(
+  userId: string,
+  chat: ChatRecord,
+  content: string,
+  images: ImageUpload[] = [],
+) {
   const reply = await db().$transaction(async (tx) => {
     const earlier = await tx.message.count({ where: { chatId: chat.id } });
-    await tx.message.create({ data: { chatId: chat.id, role: "user", content } });
+    await tx.message.create({
+      data: {
+        chatId: chat.id,
+        role: "user",
+        content,
+        images: {
+          create: images.map((image, position) => ({
+            position,
+            mime: image.mime,
+            bytes: image.bytes,
+            size: image.bytes.length,
+            width: image.width,
+            height: image.height,
+          })),
+        },
+      },
+    });
     const assistant = await tx.message.create({
       data: { chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
       select: { id: true },
@@ -241,9 +266,13 @@ async function generate(chat: ChatRecord, replyId: bigint, signal: AbortSignal) 
     .catch((error) => log.warn("could not publish end of reply", errorFields(error)));
 }
 
-/** Rough token count for budgeting: about four characters per token, plus per-message overhead. */
-function estimateTokens(content: string) {
-  return Math.ceil(content.length / 4) + 4;
+/**
+ * Rough token count for budgeting: about four characters per token, plus per-message overhead.
+ * An image is counted as LLaVA's 576 patches (a 336 px CLIP grid of 24 × 24); other vision models
+ * use fewer or more, but the order of magnitude keeps old images from overflowing the window.
+ */
+function estimateTokens(content: string, imageCount = 0) {
+  return Math.ceil(content.length / 4) + 4 + imageCount * 576;
 }
 
 /**
@@ -269,7 +298,7 @@ async function buildContext(chat: ChatRecord, replyId: bigint, details: ModelDet
     : [];
   if (chat.systemPrompt) budget -= estimateTokens(chat.systemPrompt);
 
-  const kept: OllamaChatMessage[] = [];
+  const kept: Array<{ id: bigint; images: number; role: string; content: string }> = [];
   let beforeId = replyId;
   const pageSize = 200;
   for (let full = false; !full; ) {
@@ -277,24 +306,39 @@ async function buildContext(chat: ChatRecord, replyId: bigint, details: ModelDet
       where: { chatId: chat.id, id: { lt: beforeId }, role: { in: ["user", "assistant"] } },
       orderBy: { id: "desc" },
       take: pageSize,
-      select: { id: true, role: true, content: true, status: true },
+      select: { id: true, role: true, content: true, status: true, _count: { select: { images: true } } },
     });
     for (const message of page) {
       beforeId = message.id;
       // Failed or empty replies are not part of the conversation the model should see.
       if (message.role === "assistant" && (message.status === "failed" || !message.content)) continue;
-      const cost = estimateTokens(message.content);
+      const cost = estimateTokens(message.content, message._count.images);
       // The newest message (the user's question) is always sent, even if alone it is too long.
       if (cost > budget && kept.length > 0) {
         full = true;
         break;
       }
       budget -= cost;
-      kept.push({ role: message.role as "user" | "assistant", content: message.content });
+      kept.push({
+        id: message.id,
+        images: message._count.images,
+        role: message.role,
+        content: message.content,
+      });
     }
     if (page.length < pageSize) break;
   }
-  return { messages: [...system, ...kept.reverse()], options };
+  // Images go with their messages on every turn, earlier ones too: Ollama keeps no state between
+  // requests, so a follow-up question about a picture needs the picture again.
+  const images = await imagesForOllama(kept.filter((message) => message.images > 0).map(({ id }) => id));
+  const history = kept.reverse().map(
+    ({ id, role, content }): OllamaChatMessage => ({
+      role: role as "user" | "assistant",
+      content,
+      ...(images.has(id) ? { images: images.get(id) } : {}),
+    }),
+  );
+  return { messages: [...system, ...history], options };
 }
 
 /**

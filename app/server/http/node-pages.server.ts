@@ -5,6 +5,7 @@ import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
 import { isApiPath } from "../openai/router.server";
 import { errorPage } from "./error-page.server";
+import { formBodyLimit } from "./form-limit.server";
 import { requestOrigin } from "./origin.server";
 
 type PageHandler = (request: Request) => Promise<Response>;
@@ -17,7 +18,8 @@ type PageHandler = (request: Request) => Promise<Response>;
  * action origin check passes behind nginx or TLS; the body is read in full, up to MAX_FORM_BYTES
  * and within REQUEST_BODY_TIMEOUT_MS, before any route runs, so a large or dripping body is
  * answered 413/408 with a page instead of tying up a route; and a client leaving mid-upload ends
- * the request instead of leaving it waiting.
+ * the request instead of leaving it waiting. Message forms with images have a larger limit
+ * (formBodyLimit).
  */
 export async function servePageFromNode(req: IncomingMessage, res: ServerResponse, handle: PageHandler) {
   const controller = new AbortController();
@@ -72,13 +74,16 @@ async function toWebRequest(
     return new Request(url, { method, headers, body, signal, duplex: "half" } as RequestInit);
   }
 
-  const body = await readBody(req, signal);
+  // Message forms may carry images, so they get a larger limit (form-limit.server.ts).
+  const limit = formBodyLimit(url.pathname, headers.get("content-type") ?? undefined);
+  const body = await readBody(req, signal, limit);
   if (body === "client-gone") return body;
   if (body === "too-large") {
+    const withFiles = limit > env().MAX_FORM_BYTES;
     return errorPage(
       413,
       "Too much data",
-      `The form sent more than ${formatBytes(env().MAX_FORM_BYTES)}. Shorten the text and try again.`,
+      `The form sent more than ${formatBytes(limit)}. ${withFiles ? "Attach fewer or smaller images" : "Shorten the text"} and try again.`,
       // The rest of the body is not read, so the connection cannot carry another request.
       { Connection: "close" },
     );
@@ -93,10 +98,10 @@ async function toWebRequest(
 
 type BodyResult = Buffer | "too-large" | "timeout" | "client-gone";
 
-function readBody(req: IncomingMessage, signal: AbortSignal): Promise<BodyResult> {
-  const { MAX_FORM_BYTES: limit, REQUEST_BODY_TIMEOUT_MS: timeoutMs } = env();
+function readBody(req: IncomingMessage, signal: AbortSignal, limit: number): Promise<BodyResult> {
+  const { REQUEST_BODY_TIMEOUT_MS: timeoutMs } = env();
   if (Number(req.headers["content-length"] ?? 0) > limit) {
-    return discardRest(req).then(() => "too-large" as const);
+    return discardRest(req, limit).then(() => "too-large" as const);
   }
   return new Promise<BodyResult>((resolve) => {
     if (signal.aborted || req.destroyed) return resolve("client-gone");
@@ -109,7 +114,7 @@ function readBody(req: IncomingMessage, signal: AbortSignal): Promise<BodyResult
       req.off("error", onGone);
       signal.removeEventListener("abort", onGone);
       if (result === "too-large") {
-        discardRest(req).then(() => resolve(result));
+        discardRest(req, limit).then(() => resolve(result));
         return;
       }
       // A stalled upload is not read further; the answer is sent with Connection: close.
@@ -138,8 +143,7 @@ function readBody(req: IncomingMessage, signal: AbortSignal): Promise<BodyResult
  * of the page. A client that keeps sending past LINGER_BYTES_FACTOR × the limit, or for longer than
  * LINGER_MS, is cut off.
  */
-function discardRest(req: IncomingMessage): Promise<void> {
-  const { MAX_FORM_BYTES: limit } = env();
+function discardRest(req: IncomingMessage, limit: number): Promise<void> {
   return new Promise<void>((resolve) => {
     let discarded = 0;
     const done = () => {
