@@ -197,8 +197,8 @@ describe.each([
     expect(json.chats[0].think).toBe(true);
 
     const csv = await (await user.get(`/chat/${chatId}/export?format=csv`)).text();
-    expect(csv.split("\r\n")[0].split(",").at(-1)).toBe("thinking");
-    expect(csv).toContain('"Consider <script>alert(1)</script>\nthen answer."\r\n');
+    expect(csv.split("\r\n")[0].split(",").slice(-2)).toEqual(["thinking", "images"]);
+    expect(csv).toContain('"Consider <script>alert(1)</script>\nthen answer.",0\r\n');
 
     const markdown = await (await user.get(`/chat/${chatId}/export?format=md`)).text();
     expect(markdown).toMatch(
