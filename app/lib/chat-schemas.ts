@@ -1,7 +1,8 @@
 import { z } from "zod";
 
-/** Longest message we accept: far beyond any prompt a person types, small enough to store safely. */
-export const MAX_MESSAGE_CHARS = 32_000;
+import { MAX_MESSAGE_CHARS } from "./chat-limits";
+
+export { MAX_MESSAGE_CHARS };
 export const MAX_TITLE_CHARS = 120;
 export const MAX_SYSTEM_PROMPT_CHARS = 8_000;
 

@@ -83,7 +83,7 @@ export function Attachments() {
   const tooBig = files.filter((file) => file.size > MAX_IMAGE_BYTES);
 
   return (
-    <div className="flex flex-col gap-2 text-sm" data-testid="attachments">
+    <div className="flex flex-col gap-1 text-sm" data-testid="attachments">
       {files.length > 0 ? (
         <ul className="flex flex-wrap gap-3 pt-2" aria-label="Attached images">
           {files.map((file, index) => (
@@ -103,8 +103,22 @@ export function Attachments() {
           Drop images to attach them
         </p>
       ) : null}
-      <label className="flex flex-wrap items-center gap-2 text-zinc-600 dark:text-zinc-400">
-        <span>Images</span>
+      {/* Without JavaScript the native picker shows what was chosen; with it, the thumbnails above
+          do, and the picker becomes a small button (the input stays in the label, focusable). */}
+      <label
+        className={
+          hydrated
+            ? "inline-flex cursor-pointer items-center gap-1.5 self-start rounded-lg px-2 py-1 text-zinc-700 focus-within:ring-2 focus-within:ring-indigo-500 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
+            : "flex flex-wrap items-center gap-2 text-zinc-700 dark:text-zinc-300"
+        }
+        title={hydrated ? `${IMAGE_LIMITS_TEXT}; paste or drop them here too` : undefined}
+      >
+        <span className={hydrated ? "sr-only" : undefined}>Images</span>
+        {hydrated ? (
+          <span aria-hidden="true" className="text-sm">
+            📎 Attach images
+          </span>
+        ) : null}
         <input
           ref={inputRef}
           type="file"
@@ -113,10 +127,17 @@ export function Attachments() {
           accept={IMAGE_ACCEPT}
           aria-describedby="attachments-limits"
           onChange={(event) => setFiles(Array.from(event.currentTarget.files ?? []))}
-          className="max-w-full text-sm file:mr-2 file:rounded file:border file:border-zinc-300 file:bg-white file:px-2 file:py-1 file:text-zinc-700 dark:file:border-zinc-700 dark:file:bg-zinc-900 dark:file:text-zinc-200"
+          className={
+            hydrated
+              ? "sr-only"
+              : "max-w-full text-sm file:mr-2 file:rounded file:border file:border-zinc-300 file:bg-white file:px-2 file:py-1 file:text-zinc-700 dark:file:border-zinc-700 dark:file:bg-zinc-900 dark:file:text-zinc-200"
+          }
         />
       </label>
-      <p id="attachments-limits" className="text-xs text-zinc-500 dark:text-zinc-400">
+      <p
+        id="attachments-limits"
+        className={hydrated ? "sr-only" : "text-xs text-zinc-600 dark:text-zinc-400"}
+      >
         {IMAGE_LIMITS_TEXT}, for models that can see images
         {hydrated ? "; you can also paste or drop them here" : ""}.
       </p>

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "react";
 import { Form, Link, useNavigation } from "react-router";
-import { MAX_MESSAGE_CHARS } from "~/lib/chat-schemas";
+import { MAX_MESSAGE_CHARS } from "~/lib/chat-limits";
 import type { PickerModel } from "~/server/chat/models.server";
 import { Attachments } from "./attachments";
 import { WaitForReplyInput } from "./use-hydrated";

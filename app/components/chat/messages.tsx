@@ -219,6 +219,9 @@ function AssistantMessage({
       data-testid="assistant-message"
       data-status={message.status}
       aria-label={`${modelLabel ?? "Assistant"} said`}
+      // Screen readers hear the reply once it is written (busy while it streams), not every word.
+      aria-live="polite"
+      aria-busy={streaming}
     >
       <header className="mb-1 flex items-center gap-2">
         <span
