@@ -17,8 +17,32 @@ export const THINKING_MODEL = {
   parameters: "temperature 0.6\ntop_p 0.95",
 };
 
+/** The question of the README's screenshots (no marker: it is shown as a person would type it). */
+export const README_QUESTION = "How do I remove duplicate lines from a file in Python, keeping their order?";
+const README_ANSWER = [
+  "Read the lines, keep the first time you see each one, and write them back. A `dict` remembers",
+  "insertion order, so it does both jobs at once:",
+  "",
+  "```python",
+  "from pathlib import Path",
+  "",
+  "def dedupe(path: str) -> int:",
+  "    lines = Path(path).read_text().splitlines()",
+  "    unique = list(dict.fromkeys(lines))",
+  '    Path(path).write_text("\\n".join(unique) + "\\n")',
+  "    return len(lines) - len(unique)",
+  "```",
+  "",
+  "| approach | keeps order | memory |",
+  "|---|---|---|",
+  "| `dict.fromkeys` | yes | all unique lines |",
+  "| `set` | no | all unique lines |",
+  "| `sort -u` (shell) | no | streams |",
+].join("\n");
+
 export function scriptForMessage(req: Json): ChatScript | undefined {
   const last: string = req.messages?.at(-1)?.content ?? "";
+  if (last === README_QUESTION) return { reply: README_ANSWER, tokenDelayMs: 5 };
   const marker = last.match(/\[\[([a-z-]+)\]\]/)?.[1];
   switch (marker) {
     case "slow":

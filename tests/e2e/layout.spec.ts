@@ -1,6 +1,7 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
 import pg from "pg";
+import { README_QUESTION } from "./chat-scripts";
 import { signUp, uniqueEmail } from "./support";
 
 /**
@@ -86,8 +87,15 @@ for (const viewport of viewports) {
 
       const { page, email, chatPath } = await userWithLongChat(context);
       await promote(email);
+      // The README's picture: an ordinary question with code and a table in the answer.
+      await page.goto("/chat");
+      await page.getByLabel("Message").fill(README_QUESTION);
+      await page.getByLabel("Message").press("Enter");
+      await expect(page.getByTestId("assistant-message")).toHaveAttribute("data-status", "complete");
+      const readmeChat = new URL(page.url()).pathname;
       const pages = [
-        ["chat", chatPath],
+        ["chat", readmeChat],
+        ["long-chat", chatPath],
         ["new-chat", "/chat"],
         ["chat-settings", `${chatPath}?settings=1`],
         ["search", "/search?q=paragraph"],

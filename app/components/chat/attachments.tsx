@@ -7,6 +7,7 @@ import {
   MAX_IMAGE_BYTES,
   MAX_IMAGES_PER_MESSAGE,
 } from "~/lib/images";
+import { AttachIcon } from "./icons";
 import { useHydrated } from "./use-hydrated";
 
 /**
@@ -115,8 +116,9 @@ export function Attachments() {
       >
         <span className={hydrated ? "sr-only" : undefined}>Images</span>
         {hydrated ? (
-          <span aria-hidden="true" className="text-sm">
-            📎 Attach images
+          <span aria-hidden="true" className="inline-flex items-center gap-1.5 text-sm">
+            <AttachIcon />
+            Attach images
           </span>
         ) : null}
         <input

@@ -1,6 +1,7 @@
 import { data, Form, Link, redirect } from "react-router";
 import { ChatMenu } from "~/components/chat/chat-menu";
 import { Composer, ModelProblem } from "~/components/chat/composer";
+import { PinIcon } from "~/components/chat/icons";
 import { MessageList } from "~/components/chat/messages";
 import { ScrollPane } from "~/components/chat/scroll-pane";
 import { ChatSettings } from "~/components/chat/settings";
@@ -271,8 +272,12 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
         ) : (
           <h1 className="min-w-0 flex-1 truncate font-semibold" data-testid="chat-title" title={chat.title}>
             {chat.pinned ? (
-              <span className="mr-1 text-xs" title="Pinned" role="img" aria-label="Pinned">
-                📌
+              <span
+                className="mr-1.5 inline-block align-[-2px] text-zinc-600 dark:text-zinc-400"
+                title="Pinned"
+              >
+                <PinIcon />
+                <span className="sr-only">Pinned:</span>
               </span>
             ) : null}
             {chat.title}
