@@ -221,4 +221,21 @@ test.describe("the phone's chat drawer without JavaScript", () => {
     await expect(page.getByTestId("user-message")).toContainText("no script drawer");
     await expect(list).toBeHidden();
   });
+
+  test("a chat opened from the list shows its latest message, scrolled by the browser itself", async ({
+    page,
+  }) => {
+    await signUp(page, uniqueEmail("latest-nojs"));
+    await page.getByLabel("Message").fill("[[long]] a long one without scripts");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect(page.getByText("Paragraph 60 of a long answer.")).toBeAttached();
+    await page.goto("/chat");
+    await page.getByLabel("Chat list").click();
+    await page
+      .getByTestId("chat-list")
+      .getByRole("link", { name: /a long one without scripts/ })
+      .click();
+    await expect(page.getByText("Paragraph 60 of a long answer.")).toBeInViewport();
+    await expect(page.getByLabel("Message")).toBeInViewport();
+  });
 });

@@ -7,7 +7,7 @@ async function startChat(page: Page, message: string) {
   await page.goto("/chat");
   await page.getByLabel("Message").fill(message);
   await page.getByRole("button", { name: "Send" }).click();
-  await expect(page).toHaveURL(/\/chat\/[a-z0-9]+$/);
+  await expect(page).toHaveURL(/\/chat\/[a-z0-9]+(#m\d+)?$/);
 }
 
 const reply = (page: Page) => page.getByTestId("assistant-message").last();

@@ -108,7 +108,7 @@ describe("the chat shell", () => {
       wait: "1",
     });
     expect(response.status).toBe(302);
-    const chatId = response.headers.get("location")!.split("/").at(-1);
+    const chatId = response.headers.get("location")!.match(/^\/chat\/([a-z0-9]+)#m\d+$/)?.[1];
     const [first] = await database.query<{ content: string }>(
       "SELECT content FROM messages WHERE chat_id = $1 AND role = 'user'",
       [chatId],

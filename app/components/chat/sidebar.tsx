@@ -14,7 +14,8 @@ function ChatLink({ chat }: { chat: SidebarChat }) {
   return (
     <li>
       <NavLink
-        to={`/chat/${chat.id}`}
+        // #latest: without JavaScript the browser itself opens the conversation at its end.
+        to={`/chat/${chat.id}#latest`}
         title={chat.title}
         className={({ isActive }) =>
           `block truncate rounded px-3 py-1.5 text-sm hover:bg-zinc-200/70 dark:hover:bg-zinc-800 ${isActive ? "bg-zinc-200 font-medium dark:bg-zinc-800" : ""}`

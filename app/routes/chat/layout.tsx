@@ -96,7 +96,7 @@ function useChatShortcuts() {
 function ChatShell({ sidebar, children }: { sidebar: React.ReactNode; children: React.ReactNode }) {
   const drawer = useCloseOnNavigation<HTMLDetailsElement>();
   return (
-    <div className="relative flex h-[calc(100dvh-3.5rem)] overflow-hidden">
+    <div className="relative flex h-[calc(100dvh-3.5rem)] overflow-clip">
       <details ref={drawer} className="peer absolute top-2 left-2 md:hidden" data-testid="chat-drawer">
         <summary
           className="flex h-8 cursor-pointer list-none items-center rounded border border-zinc-300 bg-white px-2.5 text-sm dark:border-zinc-700 dark:bg-zinc-900 [&::-webkit-details-marker]:hidden [[open]>&]:after:fixed [[open]>&]:after:inset-0 [[open]>&]:after:z-30 [[open]>&]:after:bg-black/40 [[open]>&]:after:content-['']"

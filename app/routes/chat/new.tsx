@@ -61,7 +61,11 @@ export async function action({ request }: Route.ActionArgs) {
 
   const chat = await createChat(user.id, { model: model.data, systemPrompt: systemPrompt.data });
   const { replyId } = await sendMessage(user.id, chat, content.data, upload.images);
-  if (form.get("wait") === "1") await waitForReply(replyId);
+  if (form.get("wait") === "1") {
+    // No JavaScript: the browser itself scrolls to the finished reply.
+    await waitForReply(replyId);
+    throw redirect(`/chat/${chat.id}#m${replyId}`);
+  }
   throw redirect(`/chat/${chat.id}`);
 }
 
