@@ -262,7 +262,7 @@ function AssistantMessage({
           <Form method="post">
             <input type="hidden" name="intent" value="stop" />
             <input type="hidden" name="messageId" value={message.id} />
-            <button type="submit" className={ACTION_BUTTON}>
+            <button type="submit" className={ACTION_BUTTON} aria-keyshortcuts="Escape" title="Stop (Esc)">
               <StopIcon />
               Stop
             </button>

@@ -82,7 +82,9 @@ export function ChatSettings({
               </label>
             ))}
           </div>
-          <p className="text-xs text-zinc-500 dark:text-zinc-400">Leave a field empty to use the model's default.</p>
+          <p className="text-xs text-zinc-500 dark:text-zinc-400">
+            Leave a field empty to use the model's default.
+          </p>
           <button
             type="submit"
             className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"

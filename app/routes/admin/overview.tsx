@@ -118,7 +118,8 @@ export default function AdminOverview({ loaderData }: Route.ComponentProps) {
 
       <section className="flex flex-col gap-3" aria-labelledby="health-heading">
         <h2 id="health-heading" className="text-lg font-semibold">
-          Health <span className="text-sm font-normal text-zinc-500 dark:text-zinc-400">({health.status})</span>
+          Health{" "}
+          <span className="text-sm font-normal text-zinc-500 dark:text-zinc-400">({health.status})</span>
         </h2>
         <ul className="grid gap-3 md:grid-cols-3" data-testid="health">
           {services.map(({ name, check, detail }) => (

@@ -56,7 +56,9 @@ export default function Usage({ loaderData }: Route.ComponentProps) {
                   <td className="py-1 pr-3">
                     {row.keyName}
                     {row.keyPrefix ? (
-                      <span className="ml-1 font-mono text-zinc-500 dark:text-zinc-400">{row.keyPrefix}…</span>
+                      <span className="ml-1 font-mono text-zinc-500 dark:text-zinc-400">
+                        {row.keyPrefix}…
+                      </span>
                     ) : null}
                   </td>
                   <td className="py-1 pr-3">{row.model || "—"}</td>
