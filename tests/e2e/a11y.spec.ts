@@ -129,6 +129,11 @@ for (const theme of themes) {
       await page.goto(path);
       await expectAccessible(page, `${label}, ${theme}`);
     }
+    // One user's page, reached from the list (its address holds the user's id).
+    await page.goto("/admin/users");
+    await page.locator('a[href^="/admin/users/"]').first().click();
+    await expect(page).toHaveURL(/\/admin\/users\/[a-z0-9]+$/);
+    await expectAccessible(page, `admin: one user, ${theme}`);
     await context.close();
   });
 
