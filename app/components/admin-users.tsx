@@ -37,7 +37,7 @@ export function UserActionButtons({ user, self }: { user: Target; self: boolean 
   const fetcher = useFetcher<UserActionData>();
   const busy = fetcher.state !== "idle";
   const error = fetcher.data?.errors?.form?.join(" ");
-  if (self) return <span className="text-xs text-zinc-500">you</span>;
+  if (self) return <span className="text-xs text-zinc-500 dark:text-zinc-400">you</span>;
   return (
     <div className="flex flex-col gap-1">
       <div className="flex gap-2">

@@ -12,7 +12,7 @@ export function OAuthButtons({
   if (providers.length === 0) return null;
   return (
     <div className="mt-6 flex flex-col gap-2">
-      <p className="flex items-center gap-3 text-sm text-zinc-500 before:h-px before:flex-1 before:bg-zinc-300 after:h-px after:flex-1 after:bg-zinc-300 dark:before:bg-zinc-700 dark:after:bg-zinc-700">
+      <p className="flex items-center gap-3 text-sm text-zinc-500 dark:text-zinc-400 before:h-px before:flex-1 before:bg-zinc-300 after:h-px after:flex-1 after:bg-zinc-300 dark:before:bg-zinc-700 dark:after:bg-zinc-700">
         or
       </p>
       {providers.map((provider) => (

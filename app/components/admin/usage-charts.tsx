@@ -190,7 +190,7 @@ export function NumbersTable({
       className="w-full text-left text-xs tabular-nums [&_td]:py-0.5 [&_td]:pr-3 [&_td+td]:text-right [&_th]:py-1 [&_th]:pr-3 [&_th+th]:text-right [&_tbody_tr]:border-t [&_tbody_tr]:border-zinc-200 dark:[&_tbody_tr]:border-zinc-800"
       data-testid={testId}
     >
-      <thead className="text-zinc-500">
+      <thead className="text-zinc-500 dark:text-zinc-400">
         <tr>
           {head.map((cell) => (
             <th key={cell}>{cell}</th>

@@ -35,6 +35,12 @@ export function ModelPicker({ models, value }: { models: PickerModel[]; value?: 
   );
 }
 
+/**
+ * Set when a message is sent, so that the composer of the page the send leads to (the new chat's
+ * own page, after the new-chat page) takes the focus the sending one had.
+ */
+let focusNextComposer = false;
+
 /** The composer's form id: starter prompts on the new-chat page submit it from outside. */
 export const COMPOSER_FORM_ID = "composer";
 
@@ -65,9 +71,17 @@ export function Composer({
     if (wasSending.current && !sending && !error) {
       formRef.current?.reset();
       formRef.current?.querySelector("textarea")?.focus();
+      focusNextComposer = false;
     }
     wasSending.current = sending;
   }, [sending, error]);
+  useEffect(() => {
+    // Sent from the new-chat page: that composer is gone with the page, and the focus with it.
+    if (focusNextComposer && (document.activeElement === null || document.activeElement === document.body)) {
+      formRef.current?.querySelector("textarea")?.focus();
+    }
+    focusNextComposer = false;
+  }, []);
 
   return (
     <Form
@@ -75,6 +89,9 @@ export function Composer({
       encType="multipart/form-data"
       ref={formRef}
       id={COMPOSER_FORM_ID}
+      onSubmit={() => {
+        focusNextComposer = true;
+      }}
       className="flex flex-col gap-2"
       data-testid="composer"
     >

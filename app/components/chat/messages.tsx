@@ -113,7 +113,7 @@ function Usage({ message, modelLabel }: { message: MessageView; modelLabel: stri
     `total ${seconds(message.totalMs)}`,
   ].filter(Boolean);
   return (
-    <p className="mt-1 flex flex-wrap gap-x-1.5 text-xs text-zinc-500 dark:text-zinc-500" data-testid="usage">
+    <p className="mt-1 flex flex-wrap gap-x-1.5 text-xs text-zinc-500 dark:text-zinc-400" data-testid="usage">
       {parts.map((part, index) => (
         <span key={part} className="whitespace-nowrap">
           {index > 0 ? "· " : ""}
@@ -142,7 +142,7 @@ function MessageTime({ at }: { at: Date | string }) {
     <time
       dateTime={date.toISOString()}
       title={date.toLocaleString(locale, { ...FULL_DATE, ...zone })}
-      className="text-xs text-zinc-500"
+      className="text-xs text-zinc-500 dark:text-zinc-400"
     >
       {date.toLocaleTimeString(locale, { ...TIME_OF_DAY, ...zone })}
       {hydrated ? "" : " UTC"}
@@ -244,7 +244,7 @@ function AssistantMessage({
             <LiveMarkdown text={text} streaming />
           </Suspense>
         ) : thinking ? null : (
-          <p className="animate-pulse text-zinc-500">Thinking…</p>
+          <p className="animate-pulse text-zinc-500 dark:text-zinc-400">Thinking…</p>
         )
       ) : message.html ? (
         // Drawn by app/server/chat/markdown.server.tsx with the same sanitizing Markdown component.
@@ -252,7 +252,7 @@ function AssistantMessage({
         <div className="min-w-0" dangerouslySetInnerHTML={{ __html: message.html }} />
       ) : null}
       {message.status === "stopped" ? (
-        <p className="mt-1 text-xs font-medium text-zinc-500" data-testid="stopped-note">
+        <p className="mt-1 text-xs font-medium text-zinc-500 dark:text-zinc-400" data-testid="stopped-note">
           Stopped
         </p>
       ) : null}
@@ -262,7 +262,7 @@ function AssistantMessage({
           <Form method="post">
             <input type="hidden" name="intent" value="stop" />
             <input type="hidden" name="messageId" value={message.id} />
-            <button type="submit" className={ACTION_BUTTON}>
+            <button type="submit" className={ACTION_BUTTON} aria-keyshortcuts="Escape" title="Stop (Esc)">
               <StopIcon />
               Stop
             </button>

@@ -73,7 +73,7 @@ export function ChatSettings({
                   placeholder={settings.defaults[field.name]}
                   className="rounded border border-zinc-300 px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
                 />
-                <span className="text-xs text-zinc-500">
+                <span className="text-xs text-zinc-500 dark:text-zinc-400">
                   Default: {settings.defaults[field.name]} · {field.hint}
                   {field.name === "numCtx"
                     ? ` (at most ${settings.maxContext.toLocaleString("en")} here)`
@@ -82,7 +82,9 @@ export function ChatSettings({
               </label>
             ))}
           </div>
-          <p className="text-xs text-zinc-500">Leave a field empty to use the model's default.</p>
+          <p className="text-xs text-zinc-500 dark:text-zinc-400">
+            Leave a field empty to use the model's default.
+          </p>
           <button
             type="submit"
             className="self-start rounded border border-zinc-300 px-3 py-1 dark:border-zinc-700"

@@ -160,7 +160,7 @@ export default function AuditLog({ loaderData }: Route.ComponentProps) {
       {events.length > 0 ? (
         <div className={`overflow-x-auto ${loading ? "opacity-60" : ""}`}>
           <table className="w-full min-w-[56rem] text-left text-sm" data-testid="audit-table">
-            <thead className="text-zinc-500">
+            <thead className="text-zinc-500 dark:text-zinc-400">
               <tr>
                 <th className="py-1 pr-3 font-medium">Time</th>
                 <th className="py-1 pr-3 font-medium">Actor</th>
@@ -191,13 +191,13 @@ export default function AuditLog({ loaderData }: Route.ComponentProps) {
                   <td className="py-1.5 pr-3 font-mono text-xs break-all">
                     {event.before ? (
                       <div>
-                        <span className="text-zinc-500">before </span>
+                        <span className="text-zinc-500 dark:text-zinc-400">before </span>
                         {event.before}
                       </div>
                     ) : null}
                     {event.after ? (
                       <div>
-                        <span className="text-zinc-500">after </span>
+                        <span className="text-zinc-500 dark:text-zinc-400">after </span>
                         {event.after}
                       </div>
                     ) : null}

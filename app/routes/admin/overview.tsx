@@ -25,11 +25,11 @@ function Stat({
 }) {
   return (
     <div className={card}>
-      <div className="text-sm text-zinc-500">{label}</div>
+      <div className="text-sm text-zinc-500 dark:text-zinc-400">{label}</div>
       <div className="text-2xl font-semibold tabular-nums" data-testid={testId}>
         {value}
       </div>
-      {hint ? <div className="text-xs text-zinc-500">{hint}</div> : null}
+      {hint ? <div className="text-xs text-zinc-500 dark:text-zinc-400">{hint}</div> : null}
     </div>
   );
 }
@@ -67,7 +67,7 @@ export default function AdminOverview({ loaderData }: Route.ComponentProps) {
     <div className="flex flex-col gap-8">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h1 className="text-2xl font-semibold">Overview</h1>
-        <p className="text-sm text-zinc-500">
+        <p className="text-sm text-zinc-500 dark:text-zinc-400">
           CustomChatAI <span data-testid="app-version">{appVersion}</span> · this replica up{" "}
           {Math.floor(uptimeSeconds / 3600)} h {Math.floor((uptimeSeconds % 3600) / 60)} min
         </p>
@@ -97,7 +97,7 @@ export default function AdminOverview({ loaderData }: Route.ComponentProps) {
 
       <section className="flex flex-col gap-3" aria-labelledby="today-heading">
         <h2 id="today-heading" className="text-lg font-semibold">
-          API today <span className="text-sm font-normal text-zinc-500">(UTC)</span>
+          API today <span className="text-sm font-normal text-zinc-500 dark:text-zinc-400">(UTC)</span>
         </h2>
         <div className="grid grid-cols-2 gap-3 md:grid-cols-3">
           <Stat label="Requests" value={number(today.requests)} testId="today-requests" />
@@ -118,7 +118,8 @@ export default function AdminOverview({ loaderData }: Route.ComponentProps) {
 
       <section className="flex flex-col gap-3" aria-labelledby="health-heading">
         <h2 id="health-heading" className="text-lg font-semibold">
-          Health <span className="text-sm font-normal text-zinc-500">({health.status})</span>
+          Health{" "}
+          <span className="text-sm font-normal text-zinc-500 dark:text-zinc-400">({health.status})</span>
         </h2>
         <ul className="grid gap-3 md:grid-cols-3" data-testid="health">
           {services.map(({ name, check, detail }) => (
@@ -129,7 +130,7 @@ export default function AdminOverview({ loaderData }: Route.ComponentProps) {
                   {check.status}
                 </span>
               </div>
-              <div className="mt-1 text-xs text-zinc-500">
+              <div className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
                 {check.status === "disabled" ? null : `${check.latencyMs} ms`}
                 {detail ? <span> · {detail}</span> : null}
               </div>
@@ -180,7 +181,7 @@ export default function AdminOverview({ loaderData }: Route.ComponentProps) {
         ) : (
           <div className="overflow-x-auto">
             <table className="w-full text-left text-sm" data-testid="loaded-models">
-              <thead className="text-zinc-500">
+              <thead className="text-zinc-500 dark:text-zinc-400">
                 <tr>
                   <th className="py-1 pr-3">Model</th>
                   <th className="py-1 pr-3 text-right">Size</th>

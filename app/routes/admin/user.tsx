@@ -72,20 +72,20 @@ export default function AdminUser({ loaderData, actionData }: Route.ComponentPro
       />
 
       <dl className="grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
-        <dt className="text-zinc-500">Name</dt>
+        <dt className="text-zinc-500 dark:text-zinc-400">Name</dt>
         <dd>{user.name ?? "—"}</dd>
-        <dt className="text-zinc-500">Created</dt>
+        <dt className="text-zinc-500 dark:text-zinc-400">Created</dt>
         <dd>{when(user.createdAt)}</dd>
-        <dt className="text-zinc-500">Last seen</dt>
+        <dt className="text-zinc-500 dark:text-zinc-400">Last seen</dt>
         <dd>{when(user.lastSeenAt) ?? "never"}</dd>
-        <dt className="text-zinc-500">Sign-in methods</dt>
+        <dt className="text-zinc-500 dark:text-zinc-400">Sign-in methods</dt>
         <dd>
           {user.signInMethods.join(", ") || "none"}
           {user.mustChangePassword ? " (one-time password not changed yet)" : ""}
         </dd>
-        <dt className="text-zinc-500">Tokens this month</dt>
+        <dt className="text-zinc-500 dark:text-zinc-400">Tokens this month</dt>
         <dd>{user.tokensThisMonth.toLocaleString("en")}</dd>
-        <dt className="text-zinc-500">Owns</dt>
+        <dt className="text-zinc-500 dark:text-zinc-400">Owns</dt>
         <dd data-testid="owned">
           {plural(owned.chats, "chat")}, {plural(owned.messages, "message")},{" "}
           {plural(owned.apiKeys, "API key")}, {plural(owned.usageRows, "usage row")}

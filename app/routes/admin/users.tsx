@@ -108,7 +108,7 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
         {users.length ? (
           <div className="overflow-x-auto rounded border border-zinc-200 dark:border-zinc-800">
             <table className="w-full text-left text-sm" data-testid="users-table">
-              <thead className="bg-zinc-50 text-zinc-500 dark:bg-zinc-900">
+              <thead className="bg-zinc-50 text-zinc-500 dark:text-zinc-400 dark:bg-zinc-900">
                 <tr>
                   <th className="px-3 py-2">Email / name</th>
                   <th className="px-3 py-2">Role · status</th>
@@ -132,7 +132,7 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
                       <Link to={`/admin/users/${user.id}`} className={`${linkClass} break-all`}>
                         {user.email}
                       </Link>
-                      <div className="text-zinc-500">{user.name ?? "—"}</div>
+                      <div className="text-zinc-500 dark:text-zinc-400">{user.name ?? "—"}</div>
                     </td>
                     <td className="min-w-28 px-3 py-2">
                       <StatusBadge role={user.role} disabled={user.disabled} />
@@ -176,7 +176,7 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
                 ← Previous
               </Link>
             ) : (
-              <span className="text-zinc-400">← Previous</span>
+              <span className="text-zinc-500 dark:text-zinc-400">← Previous</span>
             )}
             <span>
               Page {page} of {pages}
@@ -186,7 +186,7 @@ export default function AdminUsers({ loaderData, actionData }: Route.ComponentPr
                 Next →
               </Link>
             ) : (
-              <span className="text-zinc-400">Next →</span>
+              <span className="text-zinc-500 dark:text-zinc-400">Next →</span>
             )}
           </nav>
         ) : null}

@@ -253,6 +253,8 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
       <header className="flex h-12 shrink-0 items-center gap-2 border-b border-zinc-200 pr-2 pl-14 md:pl-4 dark:border-zinc-800">
         {renaming ? (
           <Form method="post" className="flex min-w-0 flex-1 gap-2">
+            {/* The page keeps its heading for screen readers while the title is being edited. */}
+            <h1 className="sr-only">{chat.title}</h1>
             <input type="hidden" name="intent" value="rename" />
             <input
               name="title"

@@ -90,7 +90,7 @@ function SearchResult({ hit }: { hit: SearchHit }) {
       <Link to={hit.messageId ? `${chat}#m${hit.messageId}` : chat} className="font-medium hover:underline">
         <Highlighted segments={hit.title} />
       </Link>
-      <p className="text-xs text-zinc-500">
+      <p className="text-xs text-zinc-500 dark:text-zinc-400">
         {hit.role ? `${hit.role[0].toUpperCase()}${hit.role.slice(1)} message` : "Chat title"} ·{" "}
         {/* UTC, so the server's and the browser's rendering agree. */}
         <time dateTime={hit.at}>{`${hit.at.slice(0, 16).replace("T", " ")} UTC`}</time>

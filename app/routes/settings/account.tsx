@@ -29,13 +29,13 @@ export default function AccountSettings({ loaderData }: Route.ComponentProps) {
         <SettingsNav />
         <h1 className="mb-4 text-2xl font-semibold">Account</h1>
         <dl className="grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
-          <dt className="text-zinc-500">Email</dt>
+          <dt className="text-zinc-500 dark:text-zinc-400">Email</dt>
           <dd className="min-w-0 break-all" data-testid="account-email">
             {user.email}
           </dd>
-          <dt className="text-zinc-500">Name</dt>
+          <dt className="text-zinc-500 dark:text-zinc-400">Name</dt>
           <dd>{user.name ?? "—"}</dd>
-          <dt className="text-zinc-500">Role</dt>
+          <dt className="text-zinc-500 dark:text-zinc-400">Role</dt>
           <dd data-testid="account-role">{user.role === "ADMIN" ? "Administrator" : "User"}</dd>
         </dl>
       </section>

@@ -284,7 +284,7 @@ export default function ApiKeys({ loaderData, actionData }: Route.ComponentProps
         ) : (
           <div className="overflow-x-auto">
             <table className="w-full text-left text-sm" data-testid="keys-table">
-              <thead className="text-zinc-500">
+              <thead className="text-zinc-500 dark:text-zinc-400">
                 <tr>
                   <th className="py-1 pr-3">Name</th>
                   <th className="py-1 pr-3">Key</th>
@@ -362,7 +362,7 @@ export default function ApiKeys({ loaderData, actionData }: Route.ComponentProps
                 <input type="hidden" name="keyId" value={key.id} />
                 <div className="min-w-48 text-sm">
                   <div>{key.name}</div>
-                  <div className="font-mono text-zinc-500">
+                  <div className="font-mono text-zinc-500 dark:text-zinc-400">
                     {key.prefix}… · {key.owner}
                   </div>
                 </div>

@@ -36,7 +36,7 @@ export default function Usage({ loaderData }: Route.ComponentProps) {
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="usage-table">
-            <thead className="text-zinc-500">
+            <thead className="text-zinc-500 dark:text-zinc-400">
               <tr>
                 <th className="py-1 pr-3">Key</th>
                 <th className="py-1 pr-3">Model</th>
@@ -56,7 +56,9 @@ export default function Usage({ loaderData }: Route.ComponentProps) {
                   <td className="py-1 pr-3">
                     {row.keyName}
                     {row.keyPrefix ? (
-                      <span className="ml-1 font-mono text-zinc-500">{row.keyPrefix}…</span>
+                      <span className="ml-1 font-mono text-zinc-500 dark:text-zinc-400">
+                        {row.keyPrefix}…
+                      </span>
                     ) : null}
                   </td>
                   <td className="py-1 pr-3">{row.model || "—"}</td>
