@@ -71,7 +71,7 @@ test.describe("images with JavaScript", () => {
     // Over MAX_FORM_BYTES (1 MB) on its own: the message routes' larger body limit must also cover
     // the ".data" URL React Router posts to with JavaScript. Bytes after a PNG's end are ignored.
     const large = Buffer.concat([readFileSync(SUNSET), Buffer.alloc(2 * 1024 * 1024)]);
-    await page.getByLabel("Images", { exact: true }).setInputFiles([
+    await page.getByLabel("Attach images").setInputFiles([
       { name: "sunset.png", mimeType: "image/png", buffer: readFileSync(SUNSET) },
       { name: "leaf.jpg", mimeType: "image/jpeg", buffer: readFileSync(LEAF) },
       { name: "large.png", mimeType: "image/png", buffer: large },
@@ -106,7 +106,7 @@ test.describe("images with JavaScript", () => {
     // What is sent is the file input's content, so the removed image must be gone from it too.
     expect(
       await page
-        .getByLabel("Images", { exact: true })
+        .getByLabel("Attach images")
         .evaluate((input: HTMLInputElement) => [...(input.files ?? [])].map((f) => f.name)),
     ).toEqual(["leaf.jpg"]);
 
@@ -117,7 +117,7 @@ test.describe("images with JavaScript", () => {
 
     // In an existing chat (/chat/<id>.data), a large image passes the body limit too.
     await page.getByLabel("Message").fill("[[see]] a big one now");
-    await page.getByLabel("Images", { exact: true }).setInputFiles({
+    await page.getByLabel("Attach images").setInputFiles({
       name: "large.png",
       mimeType: "image/png",
       buffer: Buffer.concat([readFileSync(SUNSET), Buffer.alloc(3 * 1024 * 1024)]),
@@ -131,7 +131,7 @@ test.describe("images with JavaScript", () => {
     await page.goto("/chat");
     await page.getByLabel("Model").selectOption("llama3.2:latest");
     await page.getByLabel("Message").fill("[[see]] can you?");
-    await page.getByLabel("Images", { exact: true }).setInputFiles(SUNSET);
+    await page.getByLabel("Attach images").setInputFiles(SUNSET);
     await page.getByRole("button", { name: "Send" }).click();
     await expect(page.getByTestId("composer-error")).toContainText(
       `llama3.2:latest cannot see images. Choose a vision model such as ${VISION_MODEL.name}`,
@@ -149,7 +149,7 @@ test.describe("images without JavaScript", () => {
     await signUp(page, uniqueEmail("images-nojs"));
     await chooseVisionModel(page);
     await page.getByLabel("Message").fill("[[see]] no scripts here");
-    await page.getByLabel("Images", { exact: true }).setInputFiles(SUNSET);
+    await page.getByLabel("Attach images").setInputFiles(SUNSET);
     await page.getByRole("button", { name: "Send" }).click();
     await expect(page).toHaveURL(/\/chat\/[a-z0-9]+(#m\d+)?$/);
     await expect(reply(page)).toContainText("I see 1 image.");
@@ -157,7 +157,7 @@ test.describe("images without JavaScript", () => {
 
     // A follow-up in the same chat, still without JavaScript.
     await page.getByLabel("Message").fill("[[see]] and this one");
-    await page.getByLabel("Images", { exact: true }).setInputFiles(LEAF);
+    await page.getByLabel("Attach images").setInputFiles(LEAF);
     await page.getByRole("button", { name: "Send" }).click();
     await expect(reply(page)).toContainText("I see 1 image.");
     await expect(page.getByTestId("message-image")).toHaveCount(2);
@@ -173,7 +173,7 @@ test("looks right at 390 and 1280 px, light and dark, with attachments and thumb
   await signUp(first, uniqueEmail("images-looks"));
   await chooseVisionModel(first);
   await first.getByLabel("Message").fill("[[see]] how does this look on a phone?");
-  await first.getByLabel("Images", { exact: true }).setInputFiles([SUNSET, LEAF]);
+  await first.getByLabel("Attach images").setInputFiles([SUNSET, LEAF]);
   await first.getByRole("button", { name: "Send" }).click();
   await expect(reply(first)).toContainText("I see 2 images.");
   const url = first.url().replace(/#.*$/, "");
@@ -194,7 +194,7 @@ test("looks right at 390 and 1280 px, light and dark, with attachments and thumb
       await page.goto(url);
       await expectLoaded(userMessage(page).getByTestId("message-image").first());
       // Chosen but not sent yet: the composer's thumbnails too.
-      await page.getByLabel("Images", { exact: true }).setInputFiles([SUNSET, LEAF]);
+      await page.getByLabel("Attach images").setInputFiles([SUNSET, LEAF]);
       await expect(page.getByTestId("attachment")).toHaveCount(2);
       // Images and the composer's attachments must not push the page sideways on a phone.
       const overflowing = await page.evaluate(

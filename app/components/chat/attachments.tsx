@@ -114,7 +114,7 @@ export function Attachments() {
         }
         title={hydrated ? `${IMAGE_LIMITS_TEXT}; paste or drop them here too` : undefined}
       >
-        {hydrated ? null : <span>Images</span>}
+        {hydrated ? null : <span>Attach images</span>}
         {hydrated ? (
           <span aria-hidden="true" className="inline-flex items-center gap-1.5 text-sm">
             <AttachIcon />
@@ -127,7 +127,7 @@ export function Attachments() {
           name="images"
           multiple
           accept={IMAGE_ACCEPT}
-          aria-label="Images"
+          aria-label="Attach images"
           aria-describedby="attachments-limits"
           onChange={(event) => setFiles(Array.from(event.currentTarget.files ?? []))}
           className={

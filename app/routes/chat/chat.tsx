@@ -248,6 +248,11 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
   } = loaderData;
   const replying = messages.some((message) => message.status === "streaming");
   const paramsError = actionData?.field === "params" ? actionData.error : undefined;
+  const settingsOpen = showSettings || Boolean(paramsError) || actionData?.field === "systemPrompt";
+  const alert =
+    actionData?.field === "title" || actionData?.field === "intent" || actionData?.field === "systemPrompt"
+      ? actionData.error
+      : undefined;
   return (
     <>
       <header className="flex h-12 shrink-0 items-center gap-2 border-b border-zinc-200 pr-2 pl-14 md:pl-4 dark:border-zinc-800">
@@ -287,33 +292,37 @@ export default function ChatPage({ loaderData, actionData }: Route.ComponentProp
         )}
         <ChatMenu chatId={chat.id} pinned={chat.pinned} />
       </header>
+      {/* Above the conversation, not in it: a chat opens at its latest message, and these must be
+          in view when asked for. */}
+      {alert || confirmingDelete || settingsOpen ? (
+        <div className="max-h-[55dvh] shrink-0 overflow-y-auto border-b border-zinc-200 dark:border-zinc-800">
+          <div className="mx-auto w-full max-w-3xl px-4 pt-4">
+            {alert ? (
+              <p role="alert" className="mb-4 text-sm text-red-700 dark:text-red-400">
+                {alert}
+              </p>
+            ) : null}
+            {confirmingDelete ? (
+              <Form
+                method="post"
+                className="mb-6 flex flex-wrap items-center gap-3 rounded border border-red-300 bg-red-50 px-4 py-3 dark:border-red-900 dark:bg-red-950"
+                data-testid="confirm-delete"
+              >
+                <input type="hidden" name="intent" value="delete" />
+                <span>Delete this chat and all its messages? This cannot be undone.</span>
+                <button type="submit" className="rounded bg-red-600 px-3 py-1 text-sm text-white">
+                  Delete chat
+                </button>
+                <Link to="." className="text-sm underline">
+                  Cancel
+                </Link>
+              </Form>
+            ) : null}
+            {settingsOpen ? <SettingsPanel chat={chat} settings={settings} error={paramsError} /> : null}
+          </div>
+        </div>
+      ) : null}
       <ScrollPane key={chat.id} latestId={messages.at(-1)?.id}>
-        {actionData?.field === "title" ||
-        actionData?.field === "intent" ||
-        actionData?.field === "systemPrompt" ? (
-          <p role="alert" className="mb-4 text-sm text-red-700 dark:text-red-400">
-            {actionData.error}
-          </p>
-        ) : null}
-        {confirmingDelete ? (
-          <Form
-            method="post"
-            className="mb-6 flex flex-wrap items-center gap-3 rounded border border-red-300 bg-red-50 px-4 py-3 dark:border-red-900 dark:bg-red-950"
-            data-testid="confirm-delete"
-          >
-            <input type="hidden" name="intent" value="delete" />
-            <span>Delete this chat and all its messages? This cannot be undone.</span>
-            <button type="submit" className="rounded bg-red-600 px-3 py-1 text-sm text-white">
-              Delete chat
-            </button>
-            <Link to="." className="text-sm underline">
-              Cancel
-            </Link>
-          </Form>
-        ) : null}
-        {showSettings || paramsError || actionData?.field === "systemPrompt" ? (
-          <SettingsPanel chat={chat} settings={settings} error={paramsError} />
-        ) : null}
         <MessageList
           key={chat.id}
           chatId={chat.id}
