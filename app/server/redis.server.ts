@@ -76,7 +76,10 @@ export async function checkRedis(timeoutMs = 1000): Promise<"ok" | "disabled"> {
   if (!connection) return "disabled";
   if (connection.status !== "ready") throw new Error(`redis is ${connection.status}`);
   await Promise.race([
-    connection.ping(),
+    // ioredis's own errors (e.g. "Reached the max retries per request limit") do not say what failed.
+    connection.ping().catch((error: Error) => {
+      throw new Error(`redis ping failed: ${error.message}`);
+    }),
     new Promise((_, reject) =>
       setTimeout(() => reject(new Error("redis ping timed out")), timeoutMs).unref(),
     ),

@@ -94,10 +94,12 @@ export function scriptForMessage(req: Json): ChatScript | undefined {
           "Here is code:\n\n```js\nconst answer = 42;\n```\n\n| name | value |\n|---|---|\n| a | 1 |\n\n- one\n- two",
       };
     case "long":
-      // Taller than any screen: the composer must stay in view while it streams in.
+    case "long-slow":
+      // Taller than any screen: the composer must stay in view while it streams in. The slow one
+      // takes about 15 s, long enough for a reader to scroll away while it is written.
       return {
         reply: Array.from({ length: 60 }, (_, i) => `Paragraph ${i + 1} of a long answer.`).join("\n\n"),
-        tokenDelayMs: 5,
+        tokenDelayMs: marker === "long" ? 5 : 35,
       };
     case "wide":
       // Wider than a phone: a table with many columns, an unbroken word and a long URL.

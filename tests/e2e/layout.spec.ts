@@ -163,6 +163,27 @@ for (const viewport of viewports) {
   });
 }
 
+test("scrolling up while a reply streams stops the following; Jump to latest resumes it", async ({
+  page,
+}) => {
+  await signUp(page, uniqueEmail("follow"));
+  await page.getByLabel("Message").fill("[[long-slow]] write slowly");
+  await page.getByLabel("Message").press("Enter");
+  const pane = page.locator("#chat-scroll");
+  const reply = page.getByTestId("assistant-message");
+  await expect(reply.getByText("Paragraph 20 of a long answer.")).toBeInViewport({ timeout: 20_000 });
+  await pane.evaluate((element) => element.scrollTo({ top: 0 }));
+  await expect(page.getByTestId("jump-to-latest")).toBeVisible();
+  // The reply keeps growing, and the reader stays where they scrolled to.
+  await expect(reply.getByText("Paragraph 35 of a long answer.")).toBeAttached({ timeout: 20_000 });
+  expect(await pane.evaluate((element) => element.scrollTop)).toBe(0);
+  await expect(reply).toHaveAttribute("data-status", "streaming");
+  await page.getByTestId("jump-to-latest").click();
+  await expect(page.getByTestId("jump-to-latest")).toHaveCount(0);
+  await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 30_000 });
+  await expect(reply.getByText("Paragraph 60 of a long answer.")).toBeInViewport();
+});
+
 test.describe("the phone's chat drawer", () => {
   test.use({ viewport: { width: 390, height: 844 } });
 
@@ -220,6 +241,17 @@ test.describe("the phone's chat drawer without JavaScript", () => {
     await list.getByRole("link", { name: "no script drawer" }).click();
     await expect(page.getByTestId("user-message")).toContainText("no script drawer");
     await expect(list).toBeHidden();
+  });
+
+  test("the header's Menu opens and its links work", async ({ page }) => {
+    await signUp(page, uniqueEmail("menu-nojs"));
+    const account = page.getByTestId("account-link");
+    await expect(account).toBeHidden();
+    await page.getByRole("navigation", { name: "Main" }).getByLabel("Menu").click();
+    await expect(account).toBeVisible();
+    await page.getByRole("link", { name: "Search" }).click();
+    await expect(page).toHaveURL(/\/search$/);
+    await expect(account).toBeHidden();
   });
 
   test("a chat opened from the list shows its latest message, scrolled by the browser itself", async ({

@@ -5,8 +5,8 @@ import { createTestDatabase, type TestDatabase } from "../support/database";
 import { Browser } from "../support/http";
 
 /**
- * The signed-in home page streams: the shell first, then the model list once Ollama answers.
- * A slow /api/tags keeps that response open while we send SIGTERM.
+ * A reply being written keeps a response open (the page follows it over server-sent events); a slow
+ * fake reply keeps it open while we send SIGTERM.
  */
 describe("graceful shutdown", () => {
   let database: TestDatabase;
@@ -22,22 +22,34 @@ describe("graceful shutdown", () => {
     await database?.drop();
   });
 
-  async function openStreamingPage(app: { url: string }) {
+  /**
+   * An open stream: a reply being written, followed over server-sent events (the slow fake reply
+   * keeps it open), as the chat page follows it.
+   */
+  async function openReplyStream(app: { url: string }) {
     const browser = new Browser(app.url);
-    await browser.signup(`stream-${Date.now()}@example.com`);
-    const response = await fetch(`${app.url}/`, {
-      // A browser user agent: for bots (and Node's fetch counts as one) React waits for everything.
-      headers: {
-        cookie: browser.cookieHeader(),
-        accept: "text/html",
-        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
-      },
+    const email = `stream-${Date.now()}@example.com`;
+    await browser.signup(email);
+    const sent = await browser.post("/chat?index", {
+      intent: "send",
+      content: "hello",
+      model: "llama3.2:latest",
+      wait: "0",
+    });
+    expect(sent.status).toBe(302);
+    const chatPath = sent.headers.get("location")!.replace(/#.*$/, "");
+    const [reply] = await database.query<{ id: string }>(
+      `SELECT m.id FROM messages m JOIN chats c ON c.id = m.chat_id JOIN users u ON u.id = c.user_id
+       WHERE u.email = $1 AND m.role = 'assistant'`,
+      [email],
+    );
+    const response = await fetch(`${app.url}${chatPath}/live/${reply.id}`, {
+      headers: { cookie: browser.cookieHeader(), accept: "text/event-stream" },
     });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
-    const first = await reader.read();
-    const shell = new TextDecoder().decode(first.value);
-    expect(shell).toContain("Asking Ollama for its models");
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('"type":"delta"');
     return reader;
   }
 
@@ -61,9 +73,10 @@ describe("graceful shutdown", () => {
       OLLAMA_URL: ollama.url,
       SHUTDOWN_GRACE_MS: "10000",
     });
-    ollama.setRouteDelay("/api/tags", 2000);
+    // About two seconds of reply, well inside the grace period.
+    ollama.setChat({ reply: "one two three four five six seven eight nine ten", tokenDelayMs: 200 });
     try {
-      const reader = await openStreamingPage(app);
+      const reader = await openReplyStream(app);
       app.process.kill("SIGTERM");
       await expect.poll(() => app.output()).toContain("shutting down");
 
@@ -73,12 +86,13 @@ describe("graceful shutdown", () => {
       // The in-flight stream still completes with the data that arrived after the signal.
       const rest = await readRest(reader);
       expect(rest.error).toBeNull();
-      expect(rest.text).toContain("llama3.2:latest");
+      expect(rest.text).toContain('" ten"');
+      expect(rest.text).toContain('"type":"end"');
 
       expect(await app.exited).toBe(0);
       expect(app.output()).toContain('"msg":"stopped"');
     } finally {
-      ollama.setRouteDelay("/api/tags", 0);
+      ollama.reset();
       await app.stop("SIGKILL");
     }
   });
@@ -89,18 +103,19 @@ describe("graceful shutdown", () => {
       OLLAMA_URL: ollama.url,
       SHUTDOWN_GRACE_MS: "300",
     });
-    ollama.setRouteDelay("/api/tags", 2800);
+    // About six seconds of reply: the grace period ends first.
+    ollama.setChat({ reply: Array.from({ length: 30 }, (_, i) => `w${i}`).join(" "), tokenDelayMs: 200 });
     try {
-      const reader = await openStreamingPage(app);
+      const reader = await openReplyStream(app);
       const signalledAt = Date.now();
       app.process.kill("SIGTERM");
       const rest = await readRest(reader);
-      expect(rest.text).not.toContain("llama3.2:latest");
+      expect(rest.text).not.toContain('" w29"');
       expect(await app.exited).toBe(0);
       expect(Date.now() - signalledAt).toBeLessThan(2500);
       expect(app.output()).toContain("grace period over");
     } finally {
-      ollama.setRouteDelay("/api/tags", 0);
+      ollama.reset();
       await app.stop("SIGKILL");
     }
   });
