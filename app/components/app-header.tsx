@@ -16,7 +16,7 @@ const linkClass = ({ isActive }: { isActive: boolean }) =>
   `rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800 ${isActive ? "font-semibold" : ""}`;
 
 /**
- * One row at every width. On phones the links fold behind a Menu button: a <details> placed before
+ * One row at every width. Below 1024 px (phones, tablets) the links fold behind a Menu button: a <details> placed before
  * the links, whose open state shows them (CSS `peer-open`), so it works without JavaScript and the
  * links exist once in the page.
  */
@@ -33,7 +33,7 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
         </Link>
         {user ? (
           <>
-            <details ref={menu} className="peer sm:hidden">
+            <details ref={menu} className="peer lg:hidden">
               <summary
                 className="cursor-pointer list-none rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700 [&::-webkit-details-marker]:hidden"
                 aria-label="Menu"
@@ -42,7 +42,7 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
               </summary>
             </details>
             <div
-              className="absolute inset-x-0 top-full hidden flex-col gap-1 border-b border-zinc-200 bg-white p-3 shadow-lg peer-open:flex sm:static sm:flex sm:flex-row sm:items-center sm:gap-1 sm:border-0 sm:bg-transparent sm:p-0 sm:shadow-none dark:border-zinc-800 dark:bg-zinc-950 sm:dark:bg-transparent"
+              className="absolute inset-x-0 top-full hidden flex-col gap-1 border-b border-zinc-200 bg-white p-3 shadow-lg peer-open:flex lg:static lg:flex lg:flex-row lg:items-center lg:gap-1 lg:border-0 lg:bg-transparent lg:p-0 lg:shadow-none dark:border-zinc-800 dark:bg-zinc-950 lg:dark:bg-transparent"
               data-testid="main-links"
             >
               <NavLink to="/chat" className={linkClass} end={false}>
@@ -66,7 +66,7 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
                 data-testid="account-link"
               >
                 {/* A long address is cut with an ellipsis rather than widening the page on a phone. */}
-                <span className="max-w-[16rem] truncate sm:max-w-[12rem] lg:max-w-[16rem]" title={user.email}>
+                <span className="max-w-[16rem] truncate lg:max-w-[12rem] xl:max-w-[16rem]" title={user.email}>
                   {user.name || user.email}
                 </span>
                 {user.role === "ADMIN" ? (
@@ -78,7 +78,7 @@ export function AppHeader({ user, theme }: { user: HeaderUser | null; theme: The
               <Form method="post" action="/logout">
                 <button
                   type="submit"
-                  className="w-full rounded px-2 py-1.5 text-left hover:bg-zinc-100 dark:hover:bg-zinc-800"
+                  className="w-full rounded px-2 py-1.5 text-left whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800"
                 >
                   Log out
                 </button>

@@ -1,8 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import pg from "pg";
 import { THINKING_MODEL } from "./chat-scripts";
-import { openChatMenu, signUp, uniqueEmail } from "./support";
+import { openChatMenu, promoteToAdmin, signUp, uniqueEmail } from "./support";
 
 /**
  * axe-core's WCAG 2.1 A and AA rules on the main pages, in the light and the dark theme (the default
@@ -27,16 +26,6 @@ async function expectAccessible(page: Page, label: string) {
     ),
   );
   expect.soft(problems, `${label} (${page.url()}) has accessibility violations`).toEqual([]);
-}
-
-async function promote(email: string) {
-  const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`UPDATE users SET role = 'ADMIN' WHERE email = $1`, [email]);
-  } finally {
-    await client.end();
-  }
 }
 
 const reply = (page: Page) => page.getByTestId("assistant-message").last();
@@ -67,7 +56,7 @@ async function adminWithRichChat(browser: Browser, width: number, height: number
   await send(page, "[[markdown]] show me code and a table");
   await expect(reply(page).locator("table")).toBeVisible();
   await expect(reply(page).locator("pre")).toBeVisible();
-  await promote(email);
+  await promoteToAdmin(email);
   return { context, page, chatPath: new URL(page.url()).pathname };
 }
 

@@ -51,7 +51,7 @@ async function signUp(page: Page, app: RunningApp, email: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign up" }).click();
-  await page.getByTestId("account-link").waitFor();
+  await page.getByTestId("account-link").waitFor({ state: "attached" });
 }
 
 async function logIn(page: Page, app: RunningApp, email: string, password = PASSWORD) {
@@ -65,7 +65,7 @@ async function adminPage(browser: Browser, options: Parameters<Browser["newConte
   const context = await browser.newContext(options);
   const page = await context.newPage();
   await logIn(page, replicas[0], adminEmail);
-  await page.getByTestId("admin-link").waitFor();
+  await page.getByTestId("admin-link").waitFor({ state: "attached" });
   return { context, page };
 }
 

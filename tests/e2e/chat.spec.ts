@@ -1,13 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import pg from "pg";
-import { openChatMenu, signUp, uniqueEmail } from "./support";
-
-async function startChat(page: Page, message: string) {
-  await page.goto("/chat");
-  await page.getByLabel("Message").fill(message);
-  await page.getByRole("button", { name: "Send" }).click();
-  await expect(page).toHaveURL(/\/chat\/[a-z0-9]+(#m\d+)?$/);
-}
+import { openChatMenu, signUp, startChat, uniqueEmail } from "./support";
 
 const reply = (page: Page) => page.getByTestId("assistant-message").last();
 

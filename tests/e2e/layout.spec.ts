@@ -1,8 +1,7 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
-import pg from "pg";
 import { README_QUESTION } from "./chat-scripts";
-import { signUp, uniqueEmail } from "./support";
+import { promoteToAdmin, signUp, uniqueEmail } from "./support";
 
 /**
  * Every page at a phone's width (390 px) and a laptop's (1280 px), in both themes: nothing scrolls
@@ -16,16 +15,6 @@ const viewports = [
 ] as const;
 const themes = ["light", "dark"] as const;
 const SHOTS = "test-reports/screenshots";
-
-async function promote(email: string) {
-  const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`UPDATE users SET role = 'ADMIN' WHERE email = $1`, [email]);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The document is no wider than the window: nothing to scroll sideways. */
 async function expectNoSidewaysScroll(page: Page) {
@@ -86,7 +75,7 @@ for (const viewport of viewports) {
       await signedOut.close();
 
       const { page, email, chatPath } = await userWithLongChat(context);
-      await promote(email);
+      await promoteToAdmin(email);
       // The README's picture: an ordinary question with code and a table in the answer.
       await page.goto("/chat");
       await page.getByLabel("Message").fill(README_QUESTION);
@@ -162,6 +151,23 @@ for (const viewport of viewports) {
     await context.close();
   });
 }
+
+test("between phone and desktop (640, 768, 1024 px) nothing scrolls sideways either", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 640, height: 800 } });
+  const page = await context.newPage();
+  // The longest header there is: an administrator with a long address.
+  const email = `a-rather-long-address-${Date.now()}@subdomain.example-company.com`;
+  await signUp(page, email);
+  await promoteToAdmin(email);
+  for (const width of [640, 768, 1024]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const path of ["/chat", "/settings", "/admin/users", "/docs/api"]) {
+      await page.goto(path);
+      await expectNoSidewaysScroll(page);
+    }
+  }
+  await context.close();
+});
 
 test("scrolling up while a reply streams stops the following; Jump to latest resumes it", async ({
   page,

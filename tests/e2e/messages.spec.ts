@@ -1,14 +1,7 @@
 import { expect, type Page, test } from "@playwright/test";
-import { signUp, uniqueEmail } from "./support";
+import { signUp, startChat, uniqueEmail } from "./support";
 
 /** Messages as a reader sees them: labels, copy, code blocks, wide content, failed replies. */
-
-async function startChat(page: Page, message: string) {
-  await page.goto("/chat");
-  await page.getByLabel("Message").fill(message);
-  await page.getByRole("button", { name: "Send" }).click();
-  await expect(page).toHaveURL(/\/chat\/[a-z0-9]+(#m\d+)?$/);
-}
 
 const reply = (page: Page) => page.getByTestId("assistant-message").last();
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
+import pg from "pg";
 
 export function uniqueEmail(label: string) {
   return `${label}-${randomBytes(4).toString("hex")}@example.com`;
@@ -32,4 +33,23 @@ export async function openChatSettings(page: Page) {
   await openChatMenu(page);
   await page.getByRole("link", { name: "System prompt and parameters" }).click();
   await page.getByTestId("chat-settings").waitFor();
+}
+
+/** Makes a signed-up user an administrator, straight in the browser tests' database. */
+export async function promoteToAdmin(email: string) {
+  const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`UPDATE users SET role = 'ADMIN' WHERE email = $1`, [email]);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts a chat from the new-chat page with this message (a no-script send lands on its reply). */
+export async function startChat(page: Page, message: string) {
+  await page.goto("/chat");
+  await page.getByLabel("Message").fill(message);
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page).toHaveURL(/\/chat\/[a-z0-9]+(#m\d+)?$/);
 }
