@@ -34,6 +34,8 @@ describe("chat list groups", () => {
 
   test("only real IANA names are taken from the cookie", () => {
     expect(validTimeZone("Europe/Berlin")).toBe("Europe/Berlin");
+    // Any casing names the same zone, so a client cannot make the server keep one per spelling.
+    expect(validTimeZone("europe/BERLIN")).toBe("Europe/Berlin");
     expect(validTimeZone("Mars/Olympus")).toBeUndefined();
     expect(validTimeZone("UTC; drop table")).toBeUndefined();
     expect(validTimeZone("")).toBeUndefined();

@@ -8,18 +8,23 @@ export type ChatGroupName = (typeof chatGroupNames)[number];
 
 export const TIME_ZONE_COOKIE = "tz";
 
-/** An IANA time zone name the runtime knows, or undefined (anything else from a cookie is ignored). */
+/**
+ * The canonical name of an IANA time zone the runtime knows, or undefined (anything else from a
+ * cookie is ignored). Canonical, so "europe/paris" and "Europe/Paris" are one zone, and the
+ * formatter cache below is bounded by the zones that exist, not by what clients send.
+ */
 export function validTimeZone(value: string | null | undefined): string | undefined {
   if (!value || value.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(value)) return undefined;
   try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return value;
+    return new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;
   } catch {
     return undefined;
   }
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Well above the few hundred zones there are: a safety net, not a limit anyone reaches. */
+const MAX_FORMATTERS = 1000;
 
 /** Days since 1970-01-01 of the calendar date `date` falls on in `timeZone`. */
 export function calendarDay(date: Date, timeZone: string) {
@@ -31,6 +36,7 @@ export function calendarDay(date: Date, timeZone: string) {
       month: "2-digit",
       day: "2-digit",
     });
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
     formatters.set(timeZone, format);
   }
   const parts = Object.fromEntries(format.formatToParts(date).map((part) => [part.type, part.value]));

@@ -105,7 +105,12 @@ test.describe("the chat with the keyboard", () => {
     await expect(reply(page)).toHaveAttribute("data-status", "stopped");
     await expect(reply(page).getByTestId("stopped-note")).toBeVisible();
     await expect(reply(page)).toHaveAttribute("aria-busy", "false");
+    // Still a live region, so the finished text is announced; after a reload it is a past reply.
+    await expect(reply(page)).toHaveAttribute("aria-live", "polite");
     await expect(reply(page)).not.toContainText("word119");
+    await page.reload();
+    await expect(reply(page)).toHaveAttribute("data-status", "stopped");
+    await expect(reply(page)).not.toHaveAttribute("aria-live");
   });
 
   test("Ctrl+Shift+O starts a new chat from anywhere in a chat", async ({ page }) => {

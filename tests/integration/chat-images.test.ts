@@ -165,8 +165,14 @@ describe("images for vision models", () => {
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toBe("image/png");
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(response.headers.get("cache-control")).toMatch(/^private\b/);
+      expect(response.headers.get("cache-control")).toBe("private, no-cache");
       expect(Buffer.from(await response.arrayBuffer())).toEqual(PNG);
+      // The browser asks again each time; the same image is a 304 without the bytes.
+      const etag = response.headers.get("etag")!;
+      const again = await viewer.get(`/chat/${chatId}/images/${first.id}`, {
+        headers: { "if-none-match": etag },
+      });
+      expect(again.status).toBe(304);
     }
     const jpegResponse = await alice.get(`/chat/${chatId}/images/${second.id}`);
     expect(jpegResponse.headers.get("content-type")).toBe("image/jpeg");
@@ -175,6 +181,11 @@ describe("images for vision models", () => {
     // Another user, the right image under another of the owner's chats, and nobody signed in.
     const bobs = await bob.get(`/chat/${chatId}/images/${first.id}`);
     expect(bobs.status).toBe(404);
+    // Knowing the ETag does not help either.
+    const guessed = await bob.get(`/chat/${chatId}/images/${first.id}`, {
+      headers: { "if-none-match": `"img-${first.id}"` },
+    });
+    expect(guessed.status).toBe(404);
     expect(await bobs.text()).not.toContain("PNG");
     const otherChat = await newChatWithImages([webp]);
     expect((await alice.get(`/chat/${otherChat}/images/${first.id}`)).status).toBe(404);
@@ -216,6 +227,34 @@ describe("images for vision models", () => {
     expect(ollama.chats[2].images).toEqual([[PNG, JPEG], [], [WEBP], [], []]);
     // Messages without images carry no `images` key at all.
     expect(messages[4]).not.toHaveProperty("images");
+  });
+
+  test("a chat with pictures can go on with a text-only model: earlier pictures are left out for it", async () => {
+    const chatId = await newChatWithImages([png()], "What is this?");
+    const next = await alice.post(`/chat/${chatId}`, {
+      intent: "send",
+      content: "Now just talk.",
+      model: TEXT_ONLY,
+      wait: "1",
+    });
+    expect(next.status).toBe(302);
+    const request = ollama.chats.at(-1)!;
+    expect(request.model).toBe(TEXT_ONLY);
+    const messages = request.body.messages as Array<{ content: string; images?: string[] }>;
+    expect(messages.map((message) => message.content)).toEqual([
+      "What is this?",
+      "I see it.",
+      "Now just talk.",
+    ]);
+    for (const message of messages) expect(message).not.toHaveProperty("images");
+    const [reply] = await database.query<{ status: string }>(
+      "SELECT status FROM messages WHERE chat_id = $1 AND role = 'assistant' ORDER BY id DESC LIMIT 1",
+      [chatId],
+    );
+    expect(reply.status).toBe("complete");
+    // Back on the vision model, the picture is sent again.
+    await alice.post(`/chat/${chatId}`, { intent: "send", content: "And again?", model: VISION, wait: "1" });
+    expect(ollama.chats.at(-1)!.images[0]).toEqual([PNG]);
   });
 
   test("a model without the vision capability is refused with a clear message, and nothing is stored", async () => {
@@ -349,6 +388,32 @@ describe("images for vision models", () => {
       { name: "f.png", type: "image/png", bytes: Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]) },
     ]);
     expect(settings.status).toBe(413);
+
+    // Nobody signed in (or a made-up session cookie) gets the ordinary limit on the chat routes too:
+    // the server holds a body in memory before any route runs.
+    const twoMegabytes = {
+      name: "f.png",
+      type: "image/png",
+      bytes: Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]),
+    };
+    for (const stranger of [
+      new Browser(app.url),
+      Object.assign(new Browser(app.url), { cookies: new Map([["ccai_session", "forged"]]) }),
+    ]) {
+      const anonymous = await postMultipart(stranger, "/chat?index", { intent: "send", content: "hi" }, [
+        twoMegabytes,
+      ]);
+      expect(anonymous.status).toBe(413);
+      expect(await anonymous.text()).toContain("Shorten the text");
+    }
+    // The same upload from alice is a normal send.
+    const allowed = await postMultipart(
+      alice,
+      "/chat?index",
+      { intent: "send", content: "hi", model: VISION, wait: "1" },
+      [twoMegabytes],
+    );
+    expect(allowed.status).toBe(302);
   });
 
   test("exports: JSON carries the images as data, Markdown and CSV say how many", async () => {

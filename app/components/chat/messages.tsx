@@ -213,6 +213,10 @@ function AssistantMessage({
   const live = useLiveText(chatId, message.id, streaming);
   const text = streaming ? live.text : message.content;
   const thinking = streaming ? live.thinking : (message.thinking ?? "");
+  // Only a reply written while this page is open is a live region: past replies would be read out
+  // again whenever the page changes them (their local time and Copy button appear on hydration).
+  const writtenHere = useRef(false);
+  if (streaming) writtenHere.current = true;
   return (
     <article
       className="min-w-0"
@@ -220,7 +224,7 @@ function AssistantMessage({
       data-status={message.status}
       aria-label={`${modelLabel ?? "Assistant"} said`}
       // Screen readers hear the reply once it is written (busy while it streams), not every word.
-      aria-live="polite"
+      aria-live={writtenHere.current ? "polite" : undefined}
       aria-busy={streaming}
     >
       <header className="mb-1 flex items-center gap-2">

@@ -8,12 +8,18 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const image = await findOwnImage(user.id, params.chatId, params.imageId);
   // Someone else's image gets exactly the answer a missing one does.
   if (!image) return new Response("There is no such image.", { status: 404 });
+  // An id always names the same bytes, so the browser may keep them, but it asks again each time
+  // (no-cache): after signing out or deleting the chat, a shared computer shows nothing from its
+  // cache. Asking costs a 304 once the owner is checked. Only this user may see them: private.
+  const etag = `"img-${params.imageId}"`;
+  const caching = { ETag: etag, "Cache-Control": "private, no-cache" };
+  if (request.headers.get("if-none-match") === etag)
+    return new Response(null, { status: 304, headers: caching });
   return new Response(image.bytes, {
     headers: {
       "Content-Type": image.mime,
       "Content-Length": String(image.size),
-      // An id always names the same bytes, but only this user may see them: no shared cache.
-      "Cache-Control": "private, max-age=31536000, immutable",
+      ...caching,
       "X-Content-Type-Options": "nosniff",
       "Content-Security-Policy": "default-src 'none'; sandbox",
       "Content-Disposition": "inline",

@@ -22,7 +22,13 @@ function cookieValue(request: Request, name: string) {
     .get("Cookie")
     ?.split(/;\s*/)
     .find((part) => part.startsWith(`${name}=`));
-  return pair ? decodeURIComponent(pair.slice(name.length + 1)) : undefined;
+  if (!pair) return undefined;
+  try {
+    return decodeURIComponent(pair.slice(name.length + 1));
+  } catch {
+    // Not ours to fail on: a malformed cookie (another app on this host may set one) is ignored.
+    return undefined;
+  }
 }
 
 export async function loader({ request }: Route.LoaderArgs) {

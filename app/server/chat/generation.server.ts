@@ -50,36 +50,40 @@ export async function sendMessage(
   content: string,
   images: ImageUpload[] = [],
 ) {
-  const reply = await db().$transaction(async (tx) => {
-    const earlier = await tx.message.count({ where: { chatId: chat.id } });
-    await tx.message.create({
-      data: {
-        chatId: chat.id,
-        role: "user",
-        content,
-        images: {
-          create: images.map((image, position) => ({
-            position,
-            mime: image.mime,
-            bytes: image.bytes,
-            size: image.bytes.length,
-            width: image.width,
-            height: image.height,
-          })),
+  const reply = await db().$transaction(
+    async (tx) => {
+      const earlier = await tx.message.count({ where: { chatId: chat.id } });
+      await tx.message.create({
+        data: {
+          chatId: chat.id,
+          role: "user",
+          content,
+          images: {
+            create: images.map((image, position) => ({
+              position,
+              mime: image.mime,
+              bytes: image.bytes,
+              size: image.bytes.length,
+              width: image.width,
+              height: image.height,
+            })),
+          },
         },
-      },
-    });
-    const assistant = await tx.message.create({
-      data: { chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
-      select: { id: true },
-    });
-    await tx.chat.update({
-      where: { id: chat.id },
-      data: { updatedAt: new Date(), ...(earlier === 0 ? { title: titleFromMessage(content) } : {}) },
-    });
-    await tx.user.update({ where: { id: userId }, data: { lastModel: chat.model } });
-    return assistant;
-  });
+      });
+      const assistant = await tx.message.create({
+        data: { chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
+        select: { id: true },
+      });
+      await tx.chat.update({
+        where: { id: chat.id },
+        data: { updatedAt: new Date(), ...(earlier === 0 ? { title: titleFromMessage(content) } : {}) },
+      });
+      await tx.user.update({ where: { id: userId }, data: { lastModel: chat.model } });
+      return assistant;
+      // Up to four 5 MB images are written here: more than Prisma's default 5 s on a busy database.
+    },
+    { timeout: 30_000 },
+  );
   return startGeneration(chat, reply.id);
 }
 
@@ -297,6 +301,10 @@ async function buildContext(chat: ChatRecord, replyId: bigint, details: ModelDet
     ? [{ role: "system", content: chat.systemPrompt }]
     : [];
   if (chat.systemPrompt) budget -= estimateTokens(chat.systemPrompt);
+  // A chat that had a picture can go on with a text-only model (the new message has none: that is
+  // refused before it is saved). Ollama refuses `images` for such a model, so earlier pictures are
+  // left out for it, and cost nothing in the budget.
+  const canSee = details?.capabilities.includes("vision") ?? false;
 
   const kept: Array<{ id: bigint; images: number; role: string; content: string }> = [];
   let beforeId = replyId;
@@ -312,7 +320,8 @@ async function buildContext(chat: ChatRecord, replyId: bigint, details: ModelDet
       beforeId = message.id;
       // Failed or empty replies are not part of the conversation the model should see.
       if (message.role === "assistant" && (message.status === "failed" || !message.content)) continue;
-      const cost = estimateTokens(message.content, message._count.images);
+      const imageCount = canSee ? message._count.images : 0;
+      const cost = estimateTokens(message.content, imageCount);
       // The newest message (the user's question) is always sent, even if alone it is too long.
       if (cost > budget && kept.length > 0) {
         full = true;
@@ -321,7 +330,7 @@ async function buildContext(chat: ChatRecord, replyId: bigint, details: ModelDet
       budget -= cost;
       kept.push({
         id: message.id,
-        images: message._count.images,
+        images: imageCount,
         role: message.role,
         content: message.content,
       });

@@ -21,13 +21,30 @@ function getHighlighter() {
 
 // A finished reply never changes, and a chat page shows the same replies again and again (every
 // reload, every "load older"), so the drawn HTML is kept by text. Bounded: replies can be long.
+// Bounded twice: by entries, and by characters (a long reply with highlighted code is a lot of HTML).
 const CACHE_LIMIT = 500;
+const CACHE_MAX_CHARS = 32_000_000;
+const ENTRY_MAX_CHARS = 1_000_000;
 const cache = new Map<string, string>();
+let cachedChars = 0;
 
 function remember(text: string, html: string) {
+  const size = text.length + html.length;
+  if (size > ENTRY_MAX_CHARS) return;
   cache.set(text, html);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cachedChars += size;
+  while (cache.size > CACHE_LIMIT || cachedChars > CACHE_MAX_CHARS) {
+    const [oldText, oldHtml] = cache.entries().next().value as [string, string];
+    cache.delete(oldText);
+    cachedChars -= oldText.length + oldHtml.length;
+  }
 }
+
+// Highlighting is synchronous: a huge block written by a model must not hold the server's event
+// loop for every other user. Past this, code is shown plain (still escaped, still in its block).
+const MAX_HIGHLIGHT_CHARS = 50_000;
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 export async function renderMarkdown(text: string): Promise<string> {
   const cached = cache.get(text);
@@ -37,10 +54,20 @@ export async function renderMarkdown(text: string): Promise<string> {
     cache.set(text, cached);
     return cached;
   }
+  try {
+    return await draw(text);
+  } catch (error) {
+    // A stored reply never changes: failing here would fail its chat page for good. Plain text it is.
+    log.warn("could not draw a reply as Markdown", { error: String(error) });
+    return `<p class="break-words whitespace-pre-wrap">${escapeHtml(text)}</p>`;
+  }
+}
+
+async function draw(text: string): Promise<string> {
   const shiki = await getHighlighter();
   const missing = new Set<string>();
   const highlight: CodeHighlighter = (code, language) => {
-    if (!Object.hasOwn(bundledLanguages, language)) return null;
+    if (!Object.hasOwn(bundledLanguages, language) || code.length > MAX_HIGHLIGHT_CHARS) return null;
     if (!shiki.getLoadedLanguages().includes(language)) {
       missing.add(language);
       return null;
@@ -54,19 +81,19 @@ export async function renderMarkdown(text: string): Promise<string> {
       line.map((token) => ({ content: token.content, style: token.htmlStyle as Record<string, string> })),
     );
   };
-  const draw = () =>
+  const render = () =>
     renderToStaticMarkup(
       <HighlighterContext value={highlight}>
         <Markdown text={text} />
       </HighlighterContext>,
     );
-  let html = draw();
+  let html = render();
   if (missing.size > 0) {
     // First time a language is seen: load its grammar, then draw again with it.
     try {
       await shiki.loadLanguage(...([...missing] as never[]));
       missing.clear();
-      html = draw();
+      html = render();
     } catch (error) {
       log.warn("could not load a code grammar", { languages: [...missing], error: String(error) });
     }

@@ -4,6 +4,7 @@ import { createReadableStreamFromReadable } from "@react-router/node";
 import { env } from "../env.server";
 import { errorFields, log } from "../log.server";
 import { isApiPath } from "../openai/router.server";
+import { readSession } from "../session.server";
 import { errorPage } from "./error-page.server";
 import { formBodyLimit } from "./form-limit.server";
 import { requestOrigin } from "./origin.server";
@@ -74,8 +75,13 @@ async function toWebRequest(
     return new Request(url, { method, headers, body, signal, duplex: "half" } as RequestInit);
   }
 
-  // Message forms may carry images, so they get a larger limit (form-limit.server.ts).
-  const limit = formBodyLimit(url.pathname, headers.get("content-type") ?? undefined);
+  // Message forms may carry images, so they get a larger limit (form-limit.server.ts), but only
+  // for someone signed in: the body is held in memory before any route runs, and nobody else may
+  // post a message, so an anonymous client gets MAX_FORM_BYTES like any other form.
+  let limit = formBodyLimit(url.pathname, headers.get("content-type") ?? undefined);
+  if (limit > env().MAX_FORM_BYTES && !(await hasSession(new Request(url, { headers })))) {
+    limit = env().MAX_FORM_BYTES;
+  }
   const body = await readBody(req, signal, limit);
   if (body === "client-gone") return body;
   if (body === "too-large") {
@@ -94,6 +100,11 @@ async function toWebRequest(
     });
   }
   return new Request(url, { method, headers, body: new Uint8Array(body), signal });
+}
+
+/** A live session behind the request's cookie (the store's lookup only; the route checks the rest). */
+function hasSession(request: Request) {
+  return readSession(request).then(Boolean, () => false);
 }
 
 type BodyResult = Buffer | "too-large" | "timeout" | "client-gone";
