@@ -142,10 +142,20 @@ export async function visionRefusal(userId: string, model: string, images: Image
 /** An image of a chat of `userId`, or null: another user's image looks exactly like a missing one. */
 export function findOwnImage(userId: string, chatId: string, imageId: string) {
   return db().messageImage.findFirst({
-    where: { id: imageId, message: { chatId, chat: { id: chatId, userId } } },
+    where: ownImage(userId, chatId, imageId),
     select: { mime: true, bytes: true, size: true },
   });
 }
+
+/** Whether the image is in the user's chat, without reading its bytes (for a 304). */
+export async function ownsImage(userId: string, chatId: string, imageId: string) {
+  return (await db().messageImage.count({ where: ownImage(userId, chatId, imageId) })) === 1;
+}
+
+const ownImage = (userId: string, chatId: string, imageId: string) => ({
+  id: imageId,
+  message: { chatId, chat: { id: chatId, userId } },
+});
 
 /** Images of these messages, base64 for Ollama's `images`, grouped by message, in attached order. */
 export async function imagesForOllama(messageIds: bigint[]) {
