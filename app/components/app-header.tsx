@@ -9,8 +9,9 @@ interface HeaderUser {
   role: "ADMIN" | "USER";
 }
 
-/** Header height, shared with the chat shell, which fills the rest of the screen. */
-export const HEADER_HEIGHT_CLASS = "h-14";
+/** The header's height, and the height of what fills the rest of the screen under it (the chat). */
+const HEADER_HEIGHT_CLASS = "h-14";
+export const BELOW_HEADER_HEIGHT_CLASS = "h-[calc(100dvh-3.5rem)]";
 
 const linkClass = ({ isActive }: { isActive: boolean }) =>
   `rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800 ${isActive ? "font-semibold" : ""}`;

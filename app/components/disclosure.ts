@@ -6,16 +6,13 @@ import { useLocation } from "react-router";
  * following a link loads a page where it is closed. With JavaScript the page does not reload, so this
  * closes it after a navigation, on Escape (focus back on the summary) and on a click outside it.
  */
-export function useCloseOnNavigation<T extends HTMLDetailsElement>(
-  ...inside: Array<{ current: Element | null }>
-) {
+export function useCloseOnNavigation<T extends HTMLDetailsElement>() {
   const ref = useRef<T>(null);
   const location = useLocation();
   // biome-ignore lint/correctness/useExhaustiveDependencies: closing is the point of a new location
   useEffect(() => {
     if (ref.current) ref.current.open = false;
   }, [location.key]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the refs are stable
   useEffect(() => {
     const close = (event: Event) => {
       const details = ref.current;
@@ -28,7 +25,7 @@ export function useCloseOnNavigation<T extends HTMLDetailsElement>(
         return;
       }
       const target = event.target as Node;
-      if (details.contains(target) || inside.some((element) => element.current?.contains(target))) return;
+      if (details.contains(target)) return;
       details.open = false;
     };
     document.addEventListener("keydown", close, true);

@@ -1,5 +1,6 @@
 import { useEffect } from "react";
 import { Outlet, useNavigate, useRevalidator } from "react-router";
+import { BELOW_HEADER_HEIGHT_CLASS } from "~/components/app-header";
 import { ChatSidebar } from "~/components/chat/sidebar";
 import { useCloseOnNavigation } from "~/components/disclosure";
 import { ErrorPage } from "~/components/error-page";
@@ -102,7 +103,7 @@ function useChatShortcuts() {
 function ChatShell({ sidebar, children }: { sidebar: React.ReactNode; children: React.ReactNode }) {
   const drawer = useCloseOnNavigation<HTMLDetailsElement>();
   return (
-    <div className="relative flex h-[calc(100dvh-3.5rem)] overflow-clip">
+    <div className={`relative flex ${BELOW_HEADER_HEIGHT_CLASS} overflow-clip`}>
       <details ref={drawer} className="peer absolute top-2 left-2 md:hidden" data-testid="chat-drawer">
         <summary
           className="flex h-8 cursor-pointer list-none items-center rounded border border-zinc-300 bg-white px-2.5 text-sm dark:border-zinc-700 dark:bg-zinc-900 [&::-webkit-details-marker]:hidden [[open]>&]:after:fixed [[open]>&]:after:inset-0 [[open]>&]:after:z-30 [[open]>&]:after:bg-black/40 [[open]>&]:after:content-['']"
