@@ -63,7 +63,8 @@ describe("LangChain ChatOpenAI over the Responses API", () => {
     // The Responses API's id comes back as the message's id (resp_…), as LangChain documents.
     expect(message.id).toMatch(/^resp_/);
     expect(lastChat().messages).toEqual([{ role: "user", content: "Say hello" }]);
-    await expect.poll(endpoints).toEqual(["/v1/responses"]);
+    // Usage rows are written after the reply is sent: a loaded machine may take longer than a second.
+    await expect.poll(endpoints, { timeout: 10_000 }).toEqual(["/v1/responses"]);
   });
 
   test("stream: the chunks add up to the reply, with usage at the end", async () => {
